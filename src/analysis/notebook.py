@@ -1,0 +1,273 @@
+"""Helpers that report notebooks call: setup, key figures, sources.
+
+A report notebook calls :func:`report_setup` once after its parameters cell, loads
+its inputs through ``analysis.*`` (the loaders note each file they read with
+:func:`note_input`), records its key figures with :func:`record` and ends with
+:func:`show_sources`.
+
+Recorded figures and noted inputs travel inside the executed notebook as outputs
+with private MIME types, so the report runner reads them back from the notebook it
+ran; no side files, whatever the kernel's working directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import random
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+RECORD_MIME = "application/x.workbook-record+json"
+SOURCES_MIME = "application/x.workbook-sources+json"
+
+#: Significant digits kept for recorded floats: enough for any decision, few enough
+#: that the last-bit noise of a BLAS build does not break a regression check.
+RECORD_SIGNIFICANT_DIGITS = 6
+
+
+@dataclass
+class _Session:
+    dataset: str | None = None
+    inputs: dict[str, dict] = field(default_factory=dict)
+    recorded: dict[str, object] = field(default_factory=dict)
+
+
+_SESSION = _Session()
+
+
+def report_setup(seed: int = 0, dataset: str | None = None, *, dpi: int = 100) -> None:
+    """Make a report notebook deterministic and readable.
+
+    Seeds ``random`` and NumPy's legacy global generator, fixes figure size, dpi and
+    SVG hash salt, sets pandas display options and silences known noisy warnings.
+    On the demo dataset it shows the banner "synthetic demo data".
+
+    Parameters
+    ----------
+    seed : int
+        Seed for any randomness in the notebook. Use
+        ``numpy.random.default_rng(seed)`` for new code.
+    dataset : str, optional
+        The dataset parameter of the notebook (``"demo"`` shows a banner).
+    dpi : int
+        Figure resolution.
+    """
+    import matplotlib
+    import numpy as np
+    import pandas as pd
+
+    random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - libraries that still use the global state
+    matplotlib.rcParams.update(
+        {
+            "figure.figsize": (8.0, 4.5),
+            "figure.dpi": dpi,
+            "savefig.dpi": dpi,
+            "svg.hashsalt": "workbook",
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "font.size": 10,
+        }
+    )
+    pd.set_option("display.precision", 3)
+    pd.set_option("display.width", 120)
+    pd.set_option("display.max_columns", 30)
+    pd.set_option("display.max_rows", 60)
+    for category in (FutureWarning, DeprecationWarning, PendingDeprecationWarning):
+        warnings.filterwarnings("ignore", category=category)
+    warnings.filterwarnings("ignore", message=".*Kernel is running over TCP.*")
+    try:  # statsmodels convergence chatter is reported by the analyses themselves
+        from statsmodels.tools.sm_exceptions import ConvergenceWarning, ValueWarning
+
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        warnings.filterwarnings("ignore", category=ValueWarning)
+    except ImportError:  # pragma: no cover - statsmodels is a dependency
+        pass
+    _SESSION.dataset = dataset
+    _SESSION.inputs.clear()
+    _SESSION.recorded.clear()
+    if dataset == "demo":
+        _display_html(
+            '<div class="wb-banner" style="padding:.4em .8em;background:#fff4ce;'
+            'border-left:4px solid #c90;">Synthetic demo data: every figure below comes '
+            "from the workbook's generated demo dataset, not from real statistics or "
+            "customers.</div>",
+            "Synthetic demo data",
+        )
+
+
+def _round(value: object) -> object:
+    """Round floats to a fixed number of significant digits (recursively)."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if hasattr(value, "item") and not isinstance(value, (list, tuple, dict, str)):
+        value = value.item()  # numpy scalar
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        if value == 0:
+            return 0.0
+        digits = RECORD_SIGNIFICANT_DIGITS - int(math.floor(math.log10(abs(value)))) - 1
+        return round(value, digits)
+    if isinstance(value, (list, tuple)):
+        return [_round(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _round(v) for k, v in value.items()}
+    return value
+
+
+def record(name: str, value: object, label: str | None = None) -> object:
+    """Record a key figure for the manifest, the run diff and the regression checks.
+
+    Parameters
+    ----------
+    name : str
+        snake_case name, stable across versions (``hc_total``).
+    value : int, float, str, bool or list of them
+        The figure. Floats keep six significant digits; NaN becomes ``None``.
+    label : str, optional
+        Human-readable label shown in the report.
+
+    Returns
+    -------
+    object
+        The value as recorded (rounded).
+    """
+    if not name.isidentifier():
+        raise ValueError(f"record name must be an identifier, got {name!r}")
+    rounded = _round(value)
+    _SESSION.recorded[name] = rounded
+    shown = label or name.replace("_", " ")
+    text = f"{name} = {json.dumps(rounded, ensure_ascii=False)}"
+    html = (
+        f'<div class="wb-record"><span class="wb-record-label">{_escape(shown)}</span>: '
+        f'<b class="wb-record-value">{_escape(_pretty(rounded))}</b></div>'
+    )
+    _display({RECORD_MIME: {name: rounded}, "text/plain": text, "text/html": html})
+    return rounded
+
+
+def _pretty(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(str(text), quote=True)
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def note_input(
+    path: str | Path,
+    *,
+    source: str = "",
+    credit: str = "",
+    reference_date: str = "",
+) -> None:
+    """Note that the current report read ``path`` (called by loaders).
+
+    Parameters
+    ----------
+    path : str or Path
+        The input file.
+    source : str
+        Publisher and table, e.g. ``"Destatis 12411-01-01-4"``.
+    credit : str
+        Licence credit line the report must show.
+    reference_date : str
+        The data's reference date or period.
+    """
+    resolved = Path(path).resolve()
+    key = str(resolved)
+    if key in _SESSION.inputs:
+        return
+    try:
+        from analysis.paths import project_root
+
+        shown = str(resolved.relative_to(project_root()))
+    except ValueError:
+        shown = str(resolved)
+    _SESSION.inputs[key] = {
+        "path": shown,
+        "sha256": sha256_file(resolved) if resolved.is_file() else "",
+        "source": source,
+        "credit": credit,
+        "reference_date": reference_date,
+    }
+
+
+def noted_inputs() -> list[dict]:
+    """The inputs noted so far in this kernel, in reading order."""
+    return list(_SESSION.inputs.values())
+
+
+def recorded() -> dict[str, object]:
+    """The key figures recorded so far in this kernel."""
+    return dict(_SESSION.recorded)
+
+
+def show_sources() -> None:
+    """Show the sources, credit lines and reference dates of every input read."""
+    inputs = noted_inputs()
+    rows = []
+    seen_credit: set[str] = set()
+    for item in inputs:
+        rows.append(
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>".format(
+                _escape(item["source"] or item["path"]),
+                _escape(item["reference_date"]),
+                _escape(item["credit"]),
+            )
+        )
+        seen_credit.add(item["credit"])
+    html = (
+        '<div class="wb-sources"><h3>Sources</h3><table><thead><tr><th>Source</th>'
+        "<th>Reference date</th><th>Credit</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table></div>"
+    )
+    lines = [f"{i['source'] or i['path']} | {i['reference_date']} | {i['credit']}" for i in inputs]
+    _display(
+        {
+            SOURCES_MIME: {"inputs": inputs},
+            "text/plain": "\n".join(lines) or "(no inputs noted)",
+            "text/html": html,
+        }
+    )
+
+
+def _display(bundle: dict) -> None:
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - IPython ships with ipykernel
+        return
+    if get_ipython() is None:
+        return
+    display(bundle, raw=True)
+
+
+def _display_html(html: str, text: str) -> None:
+    _display({"text/html": html, "text/plain": text})
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel."""
+    return "JPY_PARENT_PID" in os.environ or "PAPERMILL_INPUT_PATH" in os.environ

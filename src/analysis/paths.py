@@ -79,12 +79,17 @@ def config_dir() -> Path:
 
 
 def dataset_dir(dataset: str) -> Path:
-    """Folder holding the regional input files of a dataset.
+    """Root of a dataset's input tree.
+
+    Both datasets share one layout: ``official/`` (regional statistics, Kreis list,
+    PLZ mapping, geometry), ``firms/`` (the Hidden Champions list) and ``crm/``
+    (Salesforce and Pardot exports).
 
     Parameters
     ----------
     dataset : {"demo", "official"}
-        ``demo`` is the synthetic dataset, ``official`` the fetched official files.
+        ``demo`` is the synthetic dataset (``data/demo/``), ``official`` the real
+        inputs under ``data/raw/``.
 
     Returns
     -------
@@ -98,5 +103,5 @@ def dataset_dir(dataset: str) -> Path:
     if dataset == "demo":
         return demo_dir()
     if dataset == "official":
-        return official_dir()
+        return raw_dir()
     raise ValueError(f"unknown dataset {dataset!r}; expected one of {', '.join(DATASETS)}")

@@ -63,4 +63,5 @@ class ParameterError(ValueError):
 
     def __init__(self, name: str, message: str) -> None:
         self.name = name
+        self.reason = message
         super().__init__(f"parameter '{name}': {message}")

@@ -1,0 +1,108 @@
+"""``reports/index.html``: the entry point listing every report and parameter set."""
+
+from __future__ import annotations
+
+import html
+import json
+
+from analysis.report.html import _CSS
+
+_BADGE = {
+    "ok": "#1b7f3b",
+    "cached": "#1d4e89",
+    "failed": "#b3261e",
+    "skipped": "#6b7280",
+}
+
+
+def _params(parameters: dict | None) -> str:
+    if not parameters:
+        return ""
+    return "<br>".join(
+        f"<code>{html.escape(str(k))}</code>={html.escape(json.dumps(v, ensure_ascii=False))}"
+        for k, v in parameters.items()
+    )
+
+
+def render_index(state: dict) -> str:
+    """Render the index page from the store's state (see ``ReportStore``).
+
+    Every report and parameter set gets one row: its status (of the last attempt),
+    time and duration of the last run, a link to the last good report, and for a
+    failed last run links to the partial notebook, its page and its log.
+    """
+    esc = html.escape
+    rows = []
+    entries = sorted(state.get("entries", {}).items())
+    for key, entry in entries:
+        runs = entry.get("runs", [])
+        last = runs[-1] if runs else {}
+        status = entry.get("status", last.get("status", "?"))
+        base = f"{entry['report']}/{entry['slug']}"
+        links = []
+        if entry.get("last_good"):
+            links.append(f'<a href="{esc(base)}/report.html">report</a>')
+            good = f"{base}/runs/{entry['last_good']}"
+            links.append(f'<a href="{esc(good)}/manifest.json">manifest</a>')
+        if last.get("status") == "failed":
+            failed = f"{base}/runs/{last['run_id']}"
+            links.append(f'<a href="{esc(failed)}/executed.ipynb">partial notebook</a>')
+            if last.get("html"):
+                links.append(f'<a href="{esc(failed)}/{esc(last["html"])}">partial page</a>')
+            links.append(f'<a href="{esc(failed)}/run.log">log</a>')
+        error = (
+            f'<div class="wb-error">{esc(str(last.get("error", ""))[:300])}</div>'
+            if last.get("status") == "failed"
+            else ""
+        )
+        dataset = (entry.get("parameters") or {}).get("dataset", "")
+        demo = ' <span class="wb-tag">synthetic demo data</span>' if dataset == "demo" else ""
+        duration = last.get("duration_s")
+        rows.append(
+            f'<tr data-key="{esc(key)}" data-status="{esc(status)}">'
+            f"<td><b>{esc(entry['report'])}</b>{demo}</td>"
+            f"<td>{_params(entry.get('parameters'))}</td>"
+            f'<td><span class="wb-badge" style="background:{_BADGE.get(status, "#444")}">'
+            f"{esc(status)}</span>{error}</td>"
+            f"<td>{esc(str(last.get('started_at', '')))}</td>"
+            f"<td>{'' if duration is None else f'{duration:.1f} s'}</td>"
+            f"<td>{len(runs)}</td>"
+            f"<td>{' · '.join(links)}</td></tr>"
+        )
+    counts: dict[str, int] = {}
+    for _, entry in entries:
+        counts[entry.get("status", "?")] = counts.get(entry.get("status", "?"), 0) + 1
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no reports yet"
+    extra_css = """
+.wb-badge { color: #fff; border-radius: 3px; padding: .05rem .45rem; font-size: .8rem; }
+.wb-tag { background: #fff4ce; border: 1px solid #e0c060; border-radius: 3px; padding: 0 .3rem;
+          font-size: .75rem; margin-left: .3rem; }
+.wb-error { color: #b3261e; font-size: .8rem; max-width: 28rem; text-align: left; }
+td { text-align: left; }
+"""
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Champions Workbook — reports</title>
+<style>{_CSS}{extra_css}</style>
+</head>
+<body>
+<main>
+<header class="wb-header"><h1>Champions Workbook — reports</h1>
+<div class="wb-meta"><span>{esc(summary)}</span></div></header>
+<table class="wb-index">
+<thead><tr><th>Report</th><th>Parameters</th><th>Status</th><th>Last run (UTC)</th>
+<th>Duration</th><th>Runs</th><th>Links</th></tr></thead>
+<tbody>
+{''.join(rows)}
+</tbody>
+</table>
+<footer><p>Each report links to its last good version; a failed run keeps its partial
+notebook and log and never replaces the last good page. <code>manifest.json</code> records
+parameters, inputs, versions and key figures of a run.</p></footer>
+</main>
+</body>
+</html>
+"""

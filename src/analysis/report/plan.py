@@ -1,0 +1,180 @@
+"""Report plans: which notebooks to run with which parameter sets.
+
+A plan (``config/reports.yml``) lists reports; each is one notebook plus a
+parameter set or a grid of them::
+
+    dataset: auto            # auto: official when fetched, else demo
+    reports:
+      - name: region_profile
+        notebook: notebooks/01_region_profile.ipynb
+        parameters: {peers: 5}                 # for every dataset
+        official: {region: "03159", compare_to: "09162"}  # only on official data
+        demo: {}                               # only on demo data
+        grid: {peers: [5, 10]}                 # optional: one run per combination
+
+Grid values may also be ``{kreise_of_land: "03"}`` or ``"all_kreise"`` for a
+Kreis parameter: one run per Kreis of that Land (or of Germany).
+
+The whole plan is expanded and every parameter set validated before anything runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from analysis.errors import InputError, ParameterError
+from analysis.paths import project_root
+from analysis.report.params import read_parameters, validate
+
+
+@dataclass(frozen=True)
+class Job:
+    """One notebook run with one validated parameter set."""
+
+    report: str
+    notebook: Path
+    parameters: dict = field(hash=False)
+    slug: str = ""
+
+    @property
+    def key(self) -> str:
+        """``report/slug``: identifies a report and parameter set across runs."""
+        return f"{self.report}/{self.slug}"
+
+
+def parameter_slug(parameters: dict, defaults: dict) -> str:
+    """A stable, readable folder name for a parameter set.
+
+    Parameters that differ from the notebook's defaults come first in readable form;
+    a hash of the full set keeps it unique.
+    """
+    canonical = json.dumps(parameters, sort_keys=True, ensure_ascii=True, default=str)
+    digest = hashlib.sha256(canonical.encode()).hexdigest()[:8]
+    changed = [
+        f"{k}-{v}"
+        for k, v in parameters.items()
+        if k not in {"dataset", "seed"} and defaults.get(k) != v and isinstance(v, (str, int, float))
+    ]
+    readable = re.sub(r"[^A-Za-z0-9_.-]+", "_", "_".join(changed))[:48].strip("_")
+    dataset = parameters.get("dataset", "")
+    parts = [p for p in (str(dataset), readable, digest) if p]
+    return "_".join(parts)
+
+
+def _expand_grid(
+    grid: dict, kreis_codes: Callable[[str], set[str]], dataset: str, plan_path: Path
+) -> list[dict]:
+    axes: list[tuple[str, list]] = []
+    for name, spec in grid.items():
+        if spec == "all_kreise":
+            values = sorted(kreis_codes(dataset))
+        elif isinstance(spec, dict) and set(spec) == {"kreise_of_land"}:
+            land = str(spec["kreise_of_land"]).zfill(2)
+            values = sorted(c for c in kreis_codes(dataset) if c.startswith(land))
+            if not values:
+                raise InputError(plan_path, f"grid {name}: no Kreise of Land {land} in {dataset}")
+        elif isinstance(spec, list) and spec:
+            values = spec
+        else:
+            raise InputError(
+                plan_path,
+                f"grid {name}: expected a non-empty list, 'all_kreise' or {{kreise_of_land: LL}}",
+            )
+        axes.append((name, values))
+    if not axes:
+        return [{}]
+    names = [a[0] for a in axes]
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*[a[1] for a in axes])]
+
+
+def load_plan(
+    path: str | Path,
+    *,
+    dataset: str,
+    kreis_codes: Callable[[str], set[str]] | None = None,
+    only: list[str] | None = None,
+) -> list[Job]:
+    """Read, expand and validate a plan.
+
+    Parameters
+    ----------
+    path : str or Path
+        The plan file (YAML).
+    dataset : {"demo", "official"}
+        The dataset every job runs on.
+    kreis_codes : callable, optional
+        ``dataset -> set of Kreis codes`` for validating Kreis parameters and grids.
+    only : list of str, optional
+        Keep only these report names.
+
+    Returns
+    -------
+    list of Job
+
+    Raises
+    ------
+    InputError
+        A malformed plan (the message names the file and the report).
+    ParameterError
+        A parameter set that does not validate (the message names the parameter).
+    """
+    import yaml
+
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(path, f"cannot read plan: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(
+            path,
+            f"not valid YAML: {getattr(exc, 'problem', exc)}",
+            line=mark.line + 1 if mark else None,
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("reports"), list):
+        raise InputError(path, "expected a mapping with a list under 'reports'")
+    codes = kreis_codes or (lambda _ds: set())
+    names = [r.get("name") for r in data["reports"] if isinstance(r, dict)]
+    if only:
+        missing = [n for n in only if n not in names]
+        if missing:
+            raise InputError(path, f"no report named {missing[0]!r}; the plan has: {', '.join(map(str, names))}")
+    jobs: list[Job] = []
+    seen: set[str] = set()
+    root = project_root()
+    for index, entry in enumerate(data["reports"], start=1):
+        if not isinstance(entry, dict) or "name" not in entry or "notebook" not in entry:
+            raise InputError(path, f"report #{index}: needs 'name' and 'notebook'")
+        name = str(entry["name"])
+        if name in seen:
+            raise InputError(path, f"report {name!r} is listed twice")
+        seen.add(name)
+        if only and name not in only:
+            continue
+        unknown_keys = set(entry) - {"name", "notebook", "parameters", "grid", "demo", "official", "description"}
+        if unknown_keys:
+            raise InputError(path, f"report {name!r}: unknown key(s) {', '.join(sorted(unknown_keys))}")
+        notebook = (root / entry["notebook"]).resolve()
+        if not notebook.is_file():
+            raise InputError(path, f"report {name!r}: notebook {entry['notebook']} not found")
+        declared = read_parameters(notebook)
+        defaults = {p.name: p.default for p in declared}
+        base = dict(entry.get("parameters") or {})
+        base.update(entry.get(dataset) or {})
+        for combo in _expand_grid(entry.get("grid") or {}, codes, dataset, path):
+            values = {**base, **combo}
+            if "dataset" in defaults:
+                values["dataset"] = dataset
+            try:
+                final = validate(declared, values, kreis_codes=kreis_codes)
+            except ParameterError as exc:
+                raise ParameterError(exc.name, f"{exc.reason} (report {name!r} in {path})") from None
+            jobs.append(Job(name, notebook, final, parameter_slug(final, defaults)))
+    return jobs

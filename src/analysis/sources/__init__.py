@@ -1,0 +1,1 @@
+"""Readers of official statistics files (dispatcher added below)."""

@@ -1,0 +1,368 @@
+"""Low-level helpers shared by the text readers of official statistics.
+
+Encoding sniffing, physical line numbers, field counting, numbers with a decimal
+comma, the statistical offices' special symbols, time codes and regional levels.
+Nothing here knows a particular file format; the readers in this package do.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from analysis.errors import InputError
+
+#: Symbols the statistical offices put in a value cell instead of a number
+#: ("Zeichenerklärung"): ``-`` nothing there (also: the region did not exist),
+#: ``.`` unknown or secret, ``x`` not meaningful / cell locked, ``/`` not reliable
+#: enough, ``...`` not yet available. Typographic variants (en dash, ellipsis)
+#: appear in files that went through office software.
+SPECIAL_VALUES: frozenset[str] = frozenset({"-", ".", "x", "/", "...", "–", "…"})
+_SPECIAL_ARRAY = pa.array(sorted(SPECIAL_VALUES), pa.string())
+
+#: Regional levels by the length of the official key (AGS); "DG" is Germany.
+LEVEL_BY_LENGTH: dict[int, str] = {2: "DLAND", 3: "REGBEZ", 5: "KREISE", 8: "GEMEINDE"}
+
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+(?:,\d*)?$")
+
+_BOM = b"\xef\xbb\xbf"
+
+
+# --------------------------------------------------------------------------- bytes
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """Read a whole file, turning OS errors and empty files into :class:`InputError`.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    InputError
+        If the file is missing, unreadable or empty (or holds only white space).
+    """
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(path, "file not found") from None
+    except IsADirectoryError:
+        raise InputError(path, "expected a file, found a directory") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read the file ({exc.strerror or exc})") from None
+    if not data.strip().strip(_BOM).strip():
+        raise InputError(path, "the file is empty (expected a header line and data lines)")
+    return data
+
+
+def _line_and_column(data: bytes, offset: int) -> tuple[int, int]:
+    """1-based line and byte column of a byte offset."""
+    line = data.count(b"\n", 0, offset) + 1
+    start = data.rfind(b"\n", 0, offset) + 1
+    return line, offset - start + 1
+
+
+def decode(data: bytes, path: str | Path) -> tuple[str, str]:
+    """Decode a text file of unknown encoding the way the statistical offices write them.
+
+    A UTF-8 byte-order mark means UTF-8 (the current GENESIS exports); otherwise
+    UTF-8 is tried first and Windows-1252 (a superset of the printable ISO-8859-1
+    the classic downloads use) is the fall-back.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's bytes.
+    path : str or Path
+        For error messages.
+
+    Returns
+    -------
+    text : str
+        The decoded text, without a byte-order mark.
+    encoding : str
+        ``"utf-8-sig"``, ``"utf-8"`` or ``"cp1252"`` (a name pandas understands).
+
+    Raises
+    ------
+    InputError
+        For binary data (NUL bytes: UTF-16, a spreadsheet or an archive) or bytes
+        that fit neither encoding; the message names the line and byte column.
+    """
+    nul = data.find(b"\x00", 0, 1 << 16)
+    if nul >= 0:
+        line, col = _line_and_column(data, nul)
+        raise InputError(
+            path,
+            "expected a text file (UTF-8 or Windows-1252), found binary data (a NUL byte: "
+            "UTF-16, a spreadsheet or an archive?)",
+            line=line,
+            column=col,
+        )
+    if data.startswith(_BOM):
+        try:
+            return data[len(_BOM) :].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            line, col = _line_and_column(data, exc.start + len(_BOM))
+            raise InputError(
+                path,
+                f"the file starts with a UTF-8 byte-order mark but byte "
+                f"{data[exc.start + len(_BOM)]:#04x} is not valid UTF-8",
+                line=line,
+                column=col,
+            ) from None
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError as exc:
+        line, col = _line_and_column(data, exc.start)
+        raise InputError(
+            path,
+            f"byte {data[exc.start]:#04x} is neither UTF-8 nor Windows-1252/ISO-8859-1 text",
+            line=line,
+            column=col,
+        ) from None
+
+
+def encoding_note(encoding: str) -> str:
+    """A sentence for ``frame.attrs['encoding_note']`` saying how the file was decoded."""
+    if encoding == "cp1252":
+        return "not valid UTF-8 and no byte-order mark: decoded as Windows-1252 (ISO-8859-1)"
+    if encoding == "utf-8-sig":
+        return "UTF-8 with byte-order mark"
+    return "UTF-8 without byte-order mark"
+
+
+# --------------------------------------------------------------------------- lines
+
+
+def record_lines(text: str, sep: str = ";") -> list[tuple[int, list[str]]]:
+    """Split quoted delimited text into records with their first physical line.
+
+    The slow, exact path (``csv`` module) for files that use quotes, where a record
+    may span several lines.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    out = []
+    start = 1
+    for row in reader:
+        out.append((start, row))
+        start = reader.line_num + 1
+    return out
+
+
+def raise_field_count(path, line: int | None, found: int, expected: int, is_last: bool) -> None:
+    """Raise the :class:`InputError` for a line with the wrong number of fields."""
+    hint = " (an empty line?)" if found <= 1 else ""
+    if is_last and found < expected:
+        hint = " (the last line is short: is the file truncated?)"
+    raise InputError(
+        path,
+        f"expected {expected} ';'-separated fields, found {found}{hint}",
+        line=line,
+        column=found + 1 if found < expected else expected + 1,
+    )
+
+
+# --------------------------------------------------------------------------- values
+
+
+_NUMBER_RE = r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?$"
+
+
+def parse_values(
+    cells,
+    path: str | Path,
+    *,
+    column: str,
+    line_of=None,
+) -> tuple[pa.Array, pa.Array]:
+    """Parse official value cells into floats and special-value flags.
+
+    A decimal comma (German exports) and a decimal point (English exports) are both
+    accepted; German thousands points (``1.234,5``) are accepted when a comma is
+    present too. A lone ``1.234`` is read as one point two three four: GENESIS flat
+    files never group thousands.
+
+    Parameters
+    ----------
+    cells : pyarrow.Array, pyarrow.ChunkedArray, pandas.Series or list of str
+        The cells as text.
+    path : str or Path
+        For error messages.
+    column : str
+        Column name, for error messages.
+    line_of : callable, optional
+        Maps a positional row index to its 1-based physical line.
+
+    Returns
+    -------
+    values : pyarrow.Array of float64
+        Null where the cell holds a special symbol or is empty.
+    flags : pyarrow.Array of str
+        The special symbol, ``""`` for a number or an empty cell.
+
+    Raises
+    ------
+    InputError
+        For a cell that is neither a number nor a known special symbol.
+    """
+    text = pc.utf8_trim_whitespace(_as_arrow(cells))
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    text = pc.if_else(pc.is_null(text), "", text)
+    is_number = pc.match_substring_regex(text, _NUMBER_RE)
+    cleaned = pc.replace_substring(text, ",", ".")
+    values = pc.cast(pc.if_else(is_number, cleaned, pa.scalar(None, pa.string())), pa.float64())
+    symbolic = pc.or_(pc.is_in(text, value_set=_SPECIAL_ARRAY), pc.equal(text, ""))
+    other = pc.invert(pc.or_(is_number, symbolic))
+    if pc.any(other).as_py():
+        positions = np.flatnonzero(other.to_numpy(zero_copy_only=False))
+        numbers = values.to_numpy(zero_copy_only=False).copy()
+        for pos in positions:
+            cell = text[int(pos)].as_py()
+            number = _parse_grouped(cell)
+            if number is None:
+                raise InputError(
+                    path,
+                    "expected a number (decimal comma or point) or one of the special "
+                    f"symbols {' '.join(sorted(SPECIAL_VALUES))}, found {cell!r}",
+                    line=line_of(int(pos)) if line_of is not None else None,
+                    column=column,
+                )
+            numbers[pos] = number
+        values = pa.array(numbers, type=pa.float64(), from_pandas=True)
+    flags = pc.if_else(symbolic, text, "")
+    return values, flags
+
+
+def _as_arrow(cells) -> pa.Array | pa.ChunkedArray:
+    if isinstance(cells, pa.Array | pa.ChunkedArray):
+        return cells if cells.type == pa.string() else pc.cast(cells, pa.string())
+    if isinstance(cells, pd.Series):
+        return pa.array(cells.astype("str").to_numpy(dtype=object, na_value=None), pa.string())
+    return pa.array(list(cells), pa.string())
+
+
+def _parse_grouped(cell: str) -> float | None:
+    """Parse a German number with thousands points (``1.234.567,8``); None if it is not one."""
+    if _GROUPED.fullmatch(cell):
+        return float(cell.replace(".", "").replace(",", "."))
+    return None
+
+
+# --------------------------------------------------------------------------- time
+
+_ISO_PERIOD = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?(?:P(\d+)([YMWD]))?$")
+_GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+_MONTH_YEAR = re.compile(r"^(\d{1,2})/(\d{4})$")
+_SEMESTER = re.compile(r"^(WS|SS|WiSe|SoSe)\s*(\d{4})(?:/\d{2,4})?$", re.IGNORECASE)
+_SCHOOL_YEAR = re.compile(r"^(\d{4})/(\d{2}|\d{4})$")
+
+
+def parse_time(cell: str) -> tuple[str, pd.Timestamp]:
+    """Normalise one time cell and give the start of the period it names.
+
+    Accepted: ISO dates and years (``2024-12-31``, ``2024``, ``2024-06``), ISO
+    periods with a duration (``2023-10P6M`` winter semester, ``2024-01P3M``
+    quarter), German dates (``31.12.2015`` → ``2015-12-31``), ``04/1991``,
+    semesters (``WS 2023/24``, ``SS 2024``) and school years (``2015/16``).
+
+    Parameters
+    ----------
+    cell : str
+
+    Returns
+    -------
+    time : str
+        The normalised time (ISO where possible, else the cell unchanged).
+    period_start : pandas.Timestamp
+        ``NaT`` when the cell is not a recognised time.
+    """
+    cell = cell.strip()
+    m = _ISO_PERIOD.match(cell)
+    if m:
+        year, month, day = int(m[1]), int(m[2] or 1), int(m[3] or 1)
+        return cell, _timestamp(year, month, day)
+    m = _GERMAN_DATE.match(cell)
+    if m:
+        day, month, year = int(m[1]), int(m[2]), int(m[3])
+        stamp = _timestamp(year, month, day)
+        iso = f"{year:04d}-{month:02d}-{day:02d}" if stamp is not pd.NaT else cell
+        return iso, stamp
+    m = _MONTH_YEAR.match(cell)
+    if m:
+        month, year = int(m[1]), int(m[2])
+        stamp = _timestamp(year, month, 1)
+        return (f"{year:04d}-{month:02d}" if stamp is not pd.NaT else cell), stamp
+    m = _SEMESTER.match(cell)
+    if m:
+        winter = m[1].lower() in ("ws", "wise")
+        year = int(m[2])
+        # Winter semesters start in October, summer semesters in April.
+        return (f"{year}-10P6M" if winter else f"{year}-04P6M"), _timestamp(
+            year, 10 if winter else 4, 1
+        )
+    m = _SCHOOL_YEAR.match(cell)
+    if m:
+        # School years start on 1 August (the Stichtag is the start of the school year).
+        return cell, _timestamp(int(m[1]), 8, 1)
+    return cell, pd.NaT
+
+
+def _timestamp(year: int, month: int, day: int) -> pd.Timestamp:
+    try:
+        return pd.Timestamp(year=year, month=month, day=day)
+    except ValueError:
+        return pd.NaT
+
+
+def parse_times(cells) -> tuple[pa.Array, pa.Array]:
+    """Vectorised :func:`parse_time` (parses each distinct cell once).
+
+    Parameters
+    ----------
+    cells : pyarrow.Array, pyarrow.ChunkedArray, pandas.Series or list of str
+
+    Returns
+    -------
+    time : pyarrow.Array of str
+    period_start : pyarrow.Array of timestamp[ns] (null where not a time)
+    """
+    arr = pc.utf8_trim_whitespace(_as_arrow(cells))
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    encoded = pc.dictionary_encode(arr)
+    parsed = [parse_time(u or "") for u in encoded.dictionary.to_pylist()]
+    iso = pa.array([p[0] for p in parsed], pa.string()).take(encoded.indices)
+    starts = [None if p[1] is pd.NaT else p[1].as_unit("ns").value for p in parsed]
+    start = pa.array(starts, pa.int64()).cast(pa.timestamp("ns")).take(encoded.indices)
+    return iso, start
+
+
+def level_from_ags(ags: pd.Series) -> pd.Series:
+    """Regional level from the length of an official key (``DG`` is Germany).
+
+    ``DG`` → ``DINSG``, 2 digits → ``DLAND``, 3 → ``REGBEZ``, 5 → ``KREISE``,
+    8 → ``GEMEINDE``; anything else → ``""``.
+    """
+    lengths = ags.str.len()
+    level = lengths.map(LEVEL_BY_LENGTH).fillna("").astype("str")
+    digits = ags.str.fullmatch(r"\d+")
+    level = level.where(digits.fillna(False).astype(bool), "")
+    return level.mask(ags == "DG", "DINSG")

@@ -424,3 +424,134 @@ def test_several_value_variables_in_52411(official):
     # ISVAT3 only applies to ISV006
     assert frame.loc[frame["measure"] != "ISV006", "ISVAT3"].isna().all()
     assert frame.loc[frame["measure"] == "ISV006", "ISVAT3"].notna().all()
+
+
+# --------------------------------------------------------------------------- older variant
+
+
+def test_old_variant_latin1_german_dates_and_totals():
+    # Arrange
+    path = FIXTURES / "ffcsv_old_12411_latin1.csv"
+
+    # Act
+    frame = read_ffcsv(path)
+
+    # Assert
+    assert frame.attrs["variant"] == "ffcsv_old"
+    assert frame.attrs["encoding"] == "cp1252"
+    assert list(frame.columns) == [*TIDY_COLUMNS, "GES"]
+    assert set(frame["time"]) == {"2015-12-31"}
+    assert set(frame["period_start"]) == {pd.Timestamp("2015-12-31")}
+    assert set(frame["measure"]) == {"BEVSTD"}
+    assert set(frame["measure_label"]) == {"Bevoelkerungsstand"}
+    assert set(frame["unit"]) == {"Anzahl"}
+    totals = frame[frame["GES"] == ""].set_index("ags")
+    assert totals.loc["03152", "value"] == 250_000
+    assert totals.loc["03159", "flag"] == "-"
+    assert totals.loc["09162", "region_name"] == "München, Landeshauptstadt, Kreisfreie Stadt"
+    by_sex = frame[frame["GES"] != ""].groupby("ags")["value"].sum(min_count=1)
+    assert by_sex["03152"] == totals.loc["03152", "value"]
+
+
+def test_old_variant_wide_values_become_long_with_quality():
+    # Arrange
+    path = FIXTURES / "ffcsv_old_multi_value_q.csv"
+
+    # Act
+    frame = read_ffcsv(path)
+
+    # Assert: 7 regions x 3 value columns, the __q columns are qualities, not measures
+    assert len(frame) == 21
+    assert list(frame.columns) == list(TIDY_COLUMNS)
+    assert frame.attrs["measures"] == {
+        "FLC006": "Gebietsflaeche",
+        "BEVSTD": "Bevoelkerungsstand",
+        "BEV001": "Bevoelkerungsdichte",
+    }
+    units = frame.groupby("measure")["unit"].first().to_dict()
+    assert units == {"BEV001": "Ew. je qkm", "BEVSTD": "Anzahl", "FLC006": "qkm"}
+    wide = frame.pivot(index="ags", columns="measure", values="value")
+    assert wide.loc["DG", "FLC006"] == pytest.approx(357582.35)
+    assert wide.loc["03159016", "BEV001"] == pytest.approx(1017.3)
+    quality = frame.pivot(index="ags", columns="measure", values="quality")
+    assert quality.loc["031", "BEVSTD"] == "p"
+    assert quality.loc["DG", "BEV001"] == ""  # no quality column for BEV001
+    flags = frame.pivot(index="ags", columns="measure", values="flag")
+    assert flags.loc["03159", "BEVSTD"] == "." and flags.loc["03159", "BEV001"] == "..."
+    assert flags.loc["03241001", "BEVSTD"] == "x" and flags.loc["03241001", "BEV001"] == "/"
+    levels = frame.drop_duplicates("ags").set_index("ags")["level"].to_dict()
+    assert levels["031"] == "REGBEZ" and levels["03159016"] == "GEMEINDE"
+
+
+def test_old_variant_rate_column_without_code(tmp_path):
+    # Arrange: the consumer price index layout (a derived rate column "Label__CH0004")
+    text = (
+        "Statistik_Code;Statistik_Label;Zeit_Code;Zeit_Label;Zeit;"
+        "PREIS1__Verbraucherpreisindex__2020=100;PREIS1__Verbraucherpreisindex__q;"
+        "Verbraucherpreisindex__CH0004;Verbraucherpreisindex__CH0004__q\n"
+        "61111;Verbraucherpreisindex;JAHR;Jahr;2023;117,1;e;5,9;e\n"
+    )
+    path = tmp_path / "61111-0001_flat.csv"
+    path.write_bytes(text.encode("latin-1"))
+
+    # Act
+    frame = read_ffcsv(path)
+
+    # Assert
+    assert frame["measure"].tolist() == ["PREIS1", "Verbraucherpreisindex__CH0004"]
+    assert frame["unit"].tolist() == ["2020=100", ""]
+    assert frame["value"].tolist() == pytest.approx([117.1, 5.9])
+    assert frame["quality"].tolist() == ["e", "e"]
+    assert frame.loc[0, "period_start"] == pd.Timestamp("2023-01-01")
+
+
+def test_old_variant_without_value_column(tmp_path):
+    # Arrange
+    path = tmp_path / "x_flat.csv"
+    path.write_text("Statistik_Code;Statistik_Label;Zeit_Code;Zeit_Label;Zeit\n1;a;b;c;2020\n")
+
+    # Act / Assert
+    with pytest.raises(InputError, match="value column"):
+        read_ffcsv(path)
+
+
+def test_old_variant_bad_value_names_its_column(tmp_path):
+    # Arrange
+    source = (FIXTURES / "ffcsv_old_12411_latin1.csv").read_bytes()
+    path = tmp_path / "bad_flat.csv"
+    path.write_bytes(source.replace(b";250000\r\n", b";25O000\r\n"))
+
+    # Act
+    with pytest.raises(InputError) as info:
+        read_ffcsv(path)
+
+    # Assert
+    assert info.value.line == 2
+    assert info.value.column == "BEVSTD__Bevoelkerungsstand__Anzahl"
+
+
+@pytest.mark.parametrize(
+    ("cell", "iso", "start"),
+    [
+        ("2024-12-31", "2024-12-31", "2024-12-31"),
+        ("2024", "2024", "2024-01-01"),
+        ("2023-10P6M", "2023-10P6M", "2023-10-01"),
+        ("2024-01P3M", "2024-01P3M", "2024-01-01"),
+        ("31.12.2015", "2015-12-31", "2015-12-31"),
+        ("04/1991", "1991-04", "1991-04-01"),
+        ("WS 2023/24", "2023-10P6M", "2023-10-01"),
+        ("SS 2024", "2024-04P6M", "2024-04-01"),
+        ("2015/16", "2015/16", "2015-08-01"),
+    ],
+)
+def test_time_cells_are_normalised_with_period_start(cell, iso, start):
+    from analysis.sources._text import parse_time
+
+    assert parse_time(cell) == (iso, pd.Timestamp(start))
+
+
+def test_unknown_time_keeps_text_and_has_no_start():
+    from analysis.sources._text import parse_time
+
+    text, start = parse_time("irgendwann")
+    assert text == "irgendwann" and start is pd.NaT

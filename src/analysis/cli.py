@@ -81,10 +81,16 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", type=int, default=None, help="parallel kernels (default: cores)")
     p.add_argument("--force", action="store_true", help="re-run cached reports")
     p.add_argument("--executor", choices=["local", "dask"], default="local")
-    p.add_argument("--scheduler", default=None, help="Dask scheduler address (with --executor dask)")
+    p.add_argument(
+        "--scheduler", default=None, help="Dask scheduler address (with --executor dask)"
+    )
     p.add_argument("--timeout", type=int, default=None, help="cell timeout in seconds")
-    p.add_argument("--dataset", choices=["auto", "demo", "official"], default=None,
-                   help="override the plan's dataset (auto: official when fetched, else demo)")
+    p.add_argument(
+        "--dataset",
+        choices=["auto", "demo", "official"],
+        default=None,
+        help="override the plan's dataset (auto: official when fetched, else demo)",
+    )
     p.set_defaults(func=_cmd_report)
 
 

@@ -96,7 +96,7 @@ td { text-align: left; }
 <thead><tr><th>Report</th><th>Parameters</th><th>Status</th><th>Last run (UTC)</th>
 <th>Duration</th><th>Runs</th><th>Links</th></tr></thead>
 <tbody>
-{''.join(rows)}
+{"".join(rows)}
 </tbody>
 </table>
 <footer><p>Each report links to its last good version; a failed run keeps its partial

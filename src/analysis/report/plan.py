@@ -59,7 +59,9 @@ def parameter_slug(parameters: dict, defaults: dict) -> str:
     changed = [
         f"{k}-{v}"
         for k, v in parameters.items()
-        if k not in {"dataset", "seed"} and defaults.get(k) != v and isinstance(v, (str, int, float))
+        if k not in {"dataset", "seed"}
+        and defaults.get(k) != v
+        and isinstance(v, (str, int, float))
     ]
     readable = re.sub(r"[^A-Za-z0-9_.-]+", "_", "_".join(changed))[:48].strip("_")
     dataset = parameters.get("dataset", "")
@@ -90,7 +92,9 @@ def _expand_grid(
     if not axes:
         return [{}]
     names = [a[0] for a in axes]
-    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*[a[1] for a in axes])]
+    return [
+        dict(zip(names, combo, strict=True)) for combo in itertools.product(*[a[1] for a in axes])
+    ]
 
 
 def load_plan(
@@ -145,7 +149,9 @@ def load_plan(
     if only:
         missing = [n for n in only if n not in names]
         if missing:
-            raise InputError(path, f"no report named {missing[0]!r}; the plan has: {', '.join(map(str, names))}")
+            raise InputError(
+                path, f"no report named {missing[0]!r}; the plan has: {', '.join(map(str, names))}"
+            )
     jobs: list[Job] = []
     seen: set[str] = set()
     root = project_root()
@@ -158,9 +164,19 @@ def load_plan(
         seen.add(name)
         if only and name not in only:
             continue
-        unknown_keys = set(entry) - {"name", "notebook", "parameters", "grid", "demo", "official", "description"}
+        unknown_keys = set(entry) - {
+            "name",
+            "notebook",
+            "parameters",
+            "grid",
+            "demo",
+            "official",
+            "description",
+        }
         if unknown_keys:
-            raise InputError(path, f"report {name!r}: unknown key(s) {', '.join(sorted(unknown_keys))}")
+            raise InputError(
+                path, f"report {name!r}: unknown key(s) {', '.join(sorted(unknown_keys))}"
+            )
         notebook = (root / entry["notebook"]).resolve()
         if not notebook.is_file():
             raise InputError(path, f"report {name!r}: notebook {entry['notebook']} not found")
@@ -175,6 +191,8 @@ def load_plan(
             try:
                 final = validate(declared, values, kreis_codes=kreis_codes)
             except ParameterError as exc:
-                raise ParameterError(exc.name, f"{exc.reason} (report {name!r} in {path})") from None
+                raise ParameterError(
+                    exc.name, f"{exc.reason} (report {name!r} in {path})"
+                ) from None
             jobs.append(Job(name, notebook, final, parameter_slug(final, defaults)))
     return jobs

@@ -37,8 +37,8 @@ from pathlib import Path
 
 from analysis.errors import InputError, ParameterError
 from analysis.paths import DATASETS, config_dir, dataset_dir, project_root, reports_dir
-from analysis.report.plan import Job, load_plan, parameter_slug
 from analysis.report.params import load_params_file, read_parameters, validate
+from analysis.report.plan import Job, load_plan, parameter_slug
 
 STATUSES = ("ok", "failed", "skipped", "cached")
 KERNEL_ENV = {
@@ -200,7 +200,9 @@ def kreis_codes(dataset: str) -> set[str]:
         codes = regions.known_kreis_codes(dataset)
     except (FileNotFoundError, InputError) as exc:
         hint = "run `workbook demo`" if dataset == "demo" else "run `workbook data fetch`"
-        raise ParameterError("dataset", f"the {dataset} dataset is not available ({exc}); {hint}") from None
+        raise ParameterError(
+            "dataset", f"the {dataset} dataset is not available ({exc}); {hint}"
+        ) from None
     return set(codes)
 
 
@@ -256,6 +258,28 @@ def _tidy_notebook(nb) -> None:
             cell["id"] = f"cell-{index}"
 
 
+KERNEL_NAME = "workbook-python"
+
+
+def _private_kernelspec(folder: Path) -> None:
+    """Write a kernelspec that runs *this* interpreter, and put it first on JUPYTER_PATH.
+
+    A user-level ``python3`` kernelspec (``~/.local/share/jupyter``) may point at some
+    other environment; reports must run with the interpreter that runs the workbook.
+    """
+    spec_dir = folder / "kernels" / KERNEL_NAME
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Champions Workbook (Python)",
+        "language": "python",
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
+    previous = os.environ.get("WORKBOOK_BASE_JUPYTER_PATH", os.environ.get("JUPYTER_PATH", ""))
+    os.environ["WORKBOOK_BASE_JUPYTER_PATH"] = previous
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(folder), previous) if p)
+
+
 def execute_job(spec: dict) -> dict:
     """Execute one job in its staging folder; return a result dict (no publishing).
 
@@ -274,6 +298,7 @@ def execute_job(spec: dict) -> dict:
     os.environ.update(KERNEL_ENV)
     os.environ["WORKBOOK_ROOT"] = spec["root"]
     os.environ.update(spec.get("env", {}))
+    _private_kernelspec(staging / "jupyter")
 
     log_path = staging / "run.log"
     handler = logging.FileHandler(log_path, encoding="utf-8")
@@ -301,7 +326,7 @@ def execute_job(spec: dict) -> dict:
                     spec["notebook"],
                     str(executed),
                     parameters=spec["parameters"],
-                    kernel_name=spec.get("kernel", "python3"),
+                    kernel_name=KERNEL_NAME,
                     cwd=str(work),
                     progress_bar=False,
                     log_output=True,
@@ -361,6 +386,7 @@ def execute_job(spec: dict) -> dict:
     elif status == "ok":
         status, error = "failed", "papermill wrote no executed notebook"
     shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(staging / "jupyter", ignore_errors=True)
 
     inputs = [{"path": s.get("path", ""), "sha256": s.get("sha256", "")} for s in sources]
     manifest = {
@@ -448,7 +474,10 @@ class ReportStore:
             return None
         run_dir = self.root / job.report / job.slug / "runs" / entry["last_good"]
         manifest = run_dir / "manifest.json"
-        if not manifest.is_file() or not (self.root / job.report / job.slug / "report.html").is_file():
+        if (
+            not manifest.is_file()
+            or not (self.root / job.report / job.slug / "report.html").is_file()
+        ):
             return None
         return json.loads(manifest.read_text(encoding="utf-8"))
 
@@ -484,7 +513,15 @@ class ReportStore:
             entry["runs"].append(
                 {
                     k: manifest.get(k)
-                    for k in ("run_id", "status", "started_at", "duration_s", "error", "html", "figures")
+                    for k in (
+                        "run_id",
+                        "status",
+                        "started_at",
+                        "duration_s",
+                        "error",
+                        "html",
+                        "figures",
+                    )
                 }
             )
             if manifest["status"] == "ok":
@@ -645,7 +682,10 @@ def _run_dask(pending, scheduler: str | None, finish: Callable) -> None:
         raise ParameterError("scheduler", "--executor dask needs --scheduler ADDRESS")
     with Client(scheduler, timeout=30) as client:
         futures = {
-            client.submit(execute_job, spec, pure=False, key=f"report-{spec['run_id']}"): (job, spec)
+            client.submit(execute_job, spec, pure=False, key=f"report-{spec['run_id']}"): (
+                job,
+                spec,
+            )
             for job, spec in pending
         }
         for future in as_completed(list(futures)):

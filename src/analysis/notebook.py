@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 RECORD_MIME = "application/x.workbook-record+json"
+BANNER_MIME = "application/x.workbook-banner+json"
 SOURCES_MIME = "application/x.workbook-sources+json"
 
 #: Significant digits kept for recorded floats: enough for any decision, few enough
@@ -91,12 +92,17 @@ def report_setup(seed: int = 0, dataset: str | None = None, *, dpi: int = 100) -
     _SESSION.inputs.clear()
     _SESSION.recorded.clear()
     if dataset == "demo":
-        _display_html(
-            '<div class="wb-banner" style="padding:.4em .8em;background:#fff4ce;'
-            'border-left:4px solid #c90;">Synthetic demo data: every figure below comes '
-            "from the workbook's generated demo dataset, not from real statistics or "
-            "customers.</div>",
-            "Synthetic demo data",
+        # For analysts in JupyterLab; the HTML report carries the same banner in its
+        # header and drops this output (marked with BANNER_MIME).
+        _display(
+            {
+                BANNER_MIME: {"dataset": "demo"},
+                "text/html": '<div class="wb-banner" style="padding:.4em .8em;'
+                'background:#fff4ce;border-left:4px solid #c90;">Synthetic demo data: every '
+                "figure below comes from the workbook's generated demo dataset, not from real "
+                "statistics or customers.</div>",
+                "text/plain": "Synthetic demo data",
+            }
         )
 
 
@@ -120,7 +126,7 @@ def _round(value: object) -> object:
     return value
 
 
-def record(name: str, value: object, label: str | None = None) -> object:
+def record(name: str, value: object, label: str | None = None) -> None:
     """Record a key figure for the manifest, the run diff and the regression checks.
 
     Parameters
@@ -132,10 +138,10 @@ def record(name: str, value: object, label: str | None = None) -> object:
     label : str, optional
         Human-readable label shown in the report.
 
-    Returns
-    -------
-    object
-        The value as recorded (rounded).
+    Notes
+    -----
+    Returns nothing, so that a record call at the end of a cell shows only the
+    key figure; :func:`recorded` gives the recorded values back.
     """
     if not name.isidentifier():
         raise ValueError(f"record name must be an identifier, got {name!r}")
@@ -148,7 +154,6 @@ def record(name: str, value: object, label: str | None = None) -> object:
         f'<b class="wb-record-value">{_escape(_pretty(rounded))}</b></div>'
     )
     _display({RECORD_MIME: {name: rounded}, "text/plain": text, "text/html": html})
-    return rounded
 
 
 def _pretty(value: object) -> str:
@@ -262,10 +267,6 @@ def _display(bundle: dict) -> None:
     if get_ipython() is None:
         return
     display(bundle, raw=True)
-
-
-def _display_html(html: str, text: str) -> None:
-    _display({"text/html": html, "text/plain": text})
 
 
 def in_notebook() -> bool:

@@ -9,6 +9,7 @@ no external references at all (a test checks that).
 
 from __future__ import annotations
 
+import copy
 import html
 import re
 from collections.abc import Mapping
@@ -45,6 +46,23 @@ footer { margin-top: 2.5rem; color: var(--muted); font-size: .8rem; border-top: 
 _REMOVE_INPUT_TAGS = ("parameters", "injected-parameters", "remove-input")
 
 
+def _without_header_duplicates(nb):
+    """Drop what the page header already shows: the title line and the demo banner."""
+    from analysis.notebook import BANNER_MIME
+
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = re.sub(r"\A\s*#\s+[^\n]*\n?", "", cell.source, count=1)
+            break
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [
+                o for o in cell.get("outputs", []) if BANNER_MIME not in o.get("data", {})
+            ]
+    return nb
+
+
 def _body(nb) -> str:
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
@@ -63,7 +81,7 @@ def _body(nb) -> str:
         exclude_output_prompt=True,
     )
     exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
-    body, _ = exporter.from_notebook_node(nb)
+    body, _ = exporter.from_notebook_node(_without_header_duplicates(nb))
     # Stable element ids: nbconvert writes the random nbformat cell ids into the page.
     counter = iter(range(1, 1_000_000))
     body = re.sub(r'id="cell-id=[^"]*"', lambda _m: f'id="cell-{next(counter)}"', body)

@@ -1,0 +1,199 @@
+"""Figures from results: pure functions that draw on a given or new Axes.
+
+No I/O and no ``plt.show()``: notebooks call these and end the line with ``;``.
+Colours are colour-blind safe (seaborn's "colorblind" palette); the highlighted
+region is always drawn in the same accent colour.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+ACCENT = "#d55e00"  # the highlighted region
+BASE = "#0072b2"
+MUTED = "#b8bfcc"
+
+
+def _axes(ax=None, figsize=None):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def rank_strip(
+    values: pd.Series,
+    highlight: Sequence[str] = (),
+    *,
+    labels: pd.Series | None = None,
+    title: str = "",
+    xlabel: str = "",
+    log: bool = False,
+    ax=None,
+):
+    """All Kreise as dots on one axis, highlighted ones labelled.
+
+    Parameters
+    ----------
+    values : Series
+        One value per Kreis, indexed by Kreis code.
+    highlight : sequence of str
+        Kreis codes to mark and label.
+    labels : Series, optional
+        Display names indexed by Kreis code (default: the codes).
+    title, xlabel : str
+        Texts.
+    log : bool
+        Logarithmic axis (for skewed indicators).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = _axes(ax, figsize=(8, 2.6))
+    clean = values.dropna()
+    rng = np.random.default_rng(0)  # jitter only for legibility; fixed for stable figures
+    jitter = rng.uniform(-0.3, 0.3, size=len(clean))
+    ax.scatter(clean.to_numpy(), jitter, s=10, color=MUTED, alpha=0.8, linewidths=0)
+    median = float(clean.median())
+    ax.axvline(median, color="#555", lw=1, ls="--")
+    ax.text(median, 0.45, " median", va="bottom", ha="left", fontsize=8, color="#555")
+    for i, code in enumerate(highlight):
+        if code not in clean.index:
+            continue
+        x = float(clean.loc[code])
+        ax.scatter([x], [0], s=60, color=ACCENT if i == 0 else BASE, zorder=3)
+        name = str(labels.loc[code]) if labels is not None and code in labels.index else code
+        ax.annotate(
+            name,
+            (x, 0),
+            xytext=(0, 14 + 12 * (i % 2)),
+            textcoords="offset points",
+            ha="center",
+            fontsize=8,
+            arrowprops={"arrowstyle": "-", "color": "#555", "lw": 0.6},
+        )
+    if log and (clean > 0).all():
+        ax.set_xscale("log")
+    ax.set_ylim(-0.6, 0.9)
+    ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, loc="left")
+    return ax
+
+
+def grouped_bars(table: pd.DataFrame, *, title: str = "", ylabel: str = "", ax=None):
+    """Bars per indicator (rows) and entity (columns), e.g. region vs comparison vs median.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Rows are indicators, columns the entities compared; values on one scale
+        (use an index such as "Germany = 100" for mixed units).
+    """
+    ax = _axes(ax, figsize=(8, 3.6))
+    n_rows, n_cols = table.shape
+    width = 0.8 / max(n_cols, 1)
+    colours = [ACCENT, BASE, MUTED, "#009e73", "#cc79a7"]
+    x = np.arange(n_rows)
+    for j, column in enumerate(table.columns):
+        ax.bar(
+            x + (j - (n_cols - 1) / 2) * width,
+            table[column].to_numpy(dtype=float),
+            width=width,
+            label=str(column),
+            color=colours[j % len(colours)],
+        )
+    ax.set_xticks(x, [str(i) for i in table.index], rotation=0, fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, loc="left")
+    ax.legend(frameon=False, fontsize=8)
+    return ax
+
+
+def choropleth(
+    geometry: pd.DataFrame,
+    values: pd.Series,
+    *,
+    highlight: Sequence[str] = (),
+    title: str = "",
+    label: str = "",
+    cmap: str = "viridis",
+    categorical: bool = False,
+    ax=None,
+):
+    """A map of Kreise coloured by ``values``.
+
+    Parameters
+    ----------
+    geometry : DataFrame
+        Columns ``ags`` and ``geometry`` (a list of rings, each an (n, 2) array-like of
+        lon/lat), as returned by ``analysis.sources.vg2500.read_vg2500`` or
+        ``read_geojson``.
+    values : Series
+        Indexed by Kreis code; Kreise without a value are drawn grey.
+    highlight : sequence of str
+        Kreis codes outlined in the accent colour.
+    categorical : bool
+        Values are categories (a legend instead of a colour bar).
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    import matplotlib as mpl
+    from matplotlib.collections import PolyCollection
+    from matplotlib.patches import Patch
+
+    ax = _axes(ax, figsize=(6.5, 8))
+    polygons, codes = [], []
+    for code, rings in zip(geometry["ags"], geometry["geometry"], strict=True):
+        for ring in rings:
+            polygons.append(np.asarray(ring, dtype=float))
+            codes.append(code)
+    codes_s = pd.Series(codes)
+    mapped = codes_s.map(values)
+    facecolors: list
+    if categorical:
+        cats = [c for c in pd.unique(values.dropna()) if c is not None]
+        palette = mpl.colormaps["tab10"]
+        lookup = {c: palette(i % 10) for i, c in enumerate(sorted(cats, key=str))}
+        facecolors = [lookup.get(v, (0.85, 0.85, 0.85, 1)) for v in mapped]
+        handles = [Patch(color=col, label=str(cat)) for cat, col in lookup.items()]
+        ax.legend(handles=handles, loc="lower left", fontsize=7, frameon=False, title=label)
+    else:
+        numeric = pd.to_numeric(mapped, errors="coerce")
+        finite = numeric.dropna()
+        lo, hi = (
+            (float(finite.quantile(0.02)), float(finite.quantile(0.98))) if len(finite) else (0, 1)
+        )
+        norm = mpl.colors.Normalize(vmin=lo, vmax=hi if hi > lo else lo + 1)
+        colormap = mpl.colormaps[cmap]
+        facecolors = [
+            (0.85, 0.85, 0.85, 1)
+            if (v is None or (isinstance(v, float) and math.isnan(v)))
+            else colormap(norm(v))
+            for v in numeric
+        ]
+        sm = mpl.cm.ScalarMappable(norm=norm, cmap=colormap)
+        ax.figure.colorbar(sm, ax=ax, shrink=0.6, label=label)
+    collection = PolyCollection(polygons, facecolors=facecolors, edgecolors="white", linewidths=0.2)
+    ax.add_collection(collection)
+    wanted = set(highlight)
+    outline = [p for p, c in zip(polygons, codes, strict=True) if c in wanted]
+    if outline:
+        ax.add_collection(
+            PolyCollection(outline, facecolors="none", edgecolors=ACCENT, linewidths=1.6)
+        )
+    ax.autoscale_view()
+    ax.set_aspect(1 / math.cos(math.radians(51)))
+    ax.set_axis_off()
+    ax.set_title(title, loc="left")
+    return ax

@@ -245,12 +245,18 @@ def _first_bad_record(text: str, expected: int) -> tuple[int | None, int]:
     return None, 0
 
 
+#: Länder that are Kreise at the same time; classic tables list them only as Länder.
+CITY_STATES: dict[str, str] = {"02": "02000", "11": "11000"}
+
+
 def kreise_only(frame: pd.DataFrame, *, drop_abolished: bool = False) -> pd.DataFrame:
     """Keep the rows of Kreise: level ``KREISE`` with a 5-digit ``ags``.
 
     Drops the 8-digit rows that regionalstatistik lists at level KREISE (cities
     inside a Kreis such as 03241001 Hannover, Berlin's districts) and every other
-    level.
+    level. Hamburg and Berlin are Länder and Kreise at once: where a table lists
+    them only as Länder (``02``, ``11``; the classic tables do), those rows are
+    kept as Kreise ``02000`` and ``11000``.
 
     Parameters
     ----------
@@ -266,8 +272,17 @@ def kreise_only(frame: pd.DataFrame, *, drop_abolished: bool = False) -> pd.Data
     pandas.DataFrame
         A new frame (attrs kept); ``attrs["n_dropped_not_kreis"]`` counts the rows removed.
     """
-    is_kreis = frame["level"].eq("KREISE") & frame["ags"].str.fullmatch(r"\d{5}").fillna(False)
-    kreise = frame.loc[is_kreis.astype(bool)]
+    five_digits = frame["ags"].str.fullmatch(r"\d{5}").fillna(False).astype(bool)
+    is_kreis = frame["level"].eq("KREISE") & five_digits
+    present = set(frame.loc[is_kreis, "ags"])
+    missing_states = {land: kreis for land, kreis in CITY_STATES.items() if kreis not in present}
+    is_state = frame["level"].eq("DLAND") & frame["ags"].isin(list(missing_states))
+    kreise = frame.loc[is_kreis | is_state]
+    if is_state.any():
+        kreise = kreise.assign(
+            ags=kreise["ags"].replace(missing_states),
+            level="KREISE",
+        )
     if drop_abolished:
         dash = kreise["flag"].eq("-")
         all_dash = dash.groupby(kreise["ags"]).transform("all")

@@ -1,0 +1,201 @@
+"""A region's profile: indicators, ranks, peers and a side-by-side comparison, in words.
+
+Builds on the per-Kreis indicator frame of :func:`analysis.regions.load_kreis_indicators`
+(one row per Kreis, indexed or keyed by ``ags``). Everything here is a pure function;
+the sentences are composed from computed values so the notebooks carry no logic.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """How an indicator column is shown."""
+
+    column: str
+    label: str
+    unit: str
+    decimals: int = 1
+    higher_is_better: bool = True
+
+
+#: Indicators of a region profile, in display order. Columns missing from the data are
+#: reported as missing, never silently left out.
+PROFILE_INDICATORS: tuple[Indicator, ...] = (
+    Indicator("mint_students_per_1000", "MINT students per 1,000 inhabitants", "per 1,000"),
+    Indicator("mint_share_of_students_pct", "MINT share of all students", "%"),
+    Indicator("employees_per_1000", "Employees at workplace per 1,000 inhabitants", "per 1,000"),
+    Indicator("population", "Inhabitants", "persons", 0),
+    Indicator("population_change_pct", "Population change over one year", "%", 2),
+    Indicator(
+        "business_registrations_per_10000",
+        "Business registrations per 10,000 inhabitants",
+        "per 10,000",
+    ),
+    Indicator("income_per_taxpayer_eur", "Income per taxpayer (wage proxy)", "EUR", 0),
+    Indicator("abitur_share_pct", "School leavers with Abitur", "%"),
+)
+
+
+def _by_ags(indicators: pd.DataFrame) -> pd.DataFrame:
+    return indicators.set_index("ags", drop=False) if "ags" in indicators.columns else indicators
+
+
+def with_derived(indicators: pd.DataFrame) -> pd.DataFrame:
+    """Add derived indicators that are computable from the loaded columns.
+
+    ``mint_share_of_students_pct`` = MINT students / all students × 100 (NaN where a
+    Kreis has no students).
+    """
+    frame = indicators.copy()
+    if {"mint_students", "students_total"} <= set(
+        frame.columns
+    ) and "mint_share_of_students_pct" not in frame:
+        total = frame["students_total"].astype(float)
+        frame = frame.assign(
+            mint_share_of_students_pct=np.where(
+                total > 0, frame["mint_students"] / total.where(total > 0) * 100, np.nan
+            )
+        )
+    return frame
+
+
+def available_indicators(indicators: pd.DataFrame) -> tuple[list[Indicator], list[Indicator]]:
+    """Split :data:`PROFILE_INDICATORS` into (available, missing) for this data."""
+    available, missing = [], []
+    for ind in PROFILE_INDICATORS:
+        has = ind.column in indicators.columns and indicators[ind.column].notna().any()
+        (available if has else missing).append(ind)
+    return available, missing
+
+
+def region_profile(indicators: pd.DataFrame, region: str) -> pd.DataFrame:
+    """The region's value, rank, percentile and the German median for each indicator.
+
+    Parameters
+    ----------
+    indicators : DataFrame
+        One row per Kreis with column ``ags`` and indicator columns.
+    region : str
+        Kreis code.
+
+    Returns
+    -------
+    DataFrame
+        Index: indicator label; columns ``value``, ``rank`` (1 = highest among the
+        Kreise with a value), ``of`` (how many Kreise have a value), ``percentile``
+        (share of Kreise with a lower value, 0-100), ``median_germany``, ``unit``.
+    """
+    frame = _by_ags(indicators)
+    available, _ = available_indicators(frame)
+    rows = []
+    for ind in available:
+        series = frame[ind.column].astype(float).dropna()
+        value = float(frame.loc[region, ind.column]) if region in series.index else math.nan
+        rank = series.rank(ascending=False, method="min")
+        rows.append(
+            {
+                "indicator": ind.label,
+                "value": value,
+                "rank": int(rank.loc[region]) if region in rank.index else pd.NA,
+                "of": int(series.size),
+                "percentile": float((series < value).mean() * 100)
+                if not math.isnan(value)
+                else math.nan,
+                "median_germany": float(series.median()),
+                "unit": ind.unit,
+            }
+        )
+    return pd.DataFrame(rows).set_index("indicator")
+
+
+def side_by_side(indicators: pd.DataFrame, region: str, compare_to: str) -> pd.DataFrame:
+    """Region vs comparison vs German median, raw and as an index (median = 100).
+
+    Returns
+    -------
+    DataFrame
+        Index: indicator label; columns: the two Kreis names, ``Germany (median)`` and
+        ``<name> index`` columns (value / median × 100).
+    """
+    frame = _by_ags(indicators)
+    available, _ = available_indicators(frame)
+    name_a = str(frame.loc[region, "name"]) if "name" in frame else region
+    name_b = str(frame.loc[compare_to, "name"]) if "name" in frame else compare_to
+    if name_a == name_b:
+        name_b = f"{name_b} ({compare_to})"
+    rows = {}
+    for ind in available:
+        median = float(frame[ind.column].astype(float).median())
+        a = float(frame.loc[region, ind.column])
+        b = float(frame.loc[compare_to, ind.column])
+        rows[ind.label] = {
+            name_a: a,
+            name_b: b,
+            "Germany (median)": median,
+            f"{name_a} index": a / median * 100 if median else math.nan,
+            f"{name_b} index": b / median * 100 if median else math.nan,
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _fmt(value: float, decimals: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:,.{decimals}f}"
+
+
+def describe_rank(profile: pd.DataFrame, name: str, indicator_label: str) -> str:
+    """One sentence: where the region stands on one indicator."""
+    row = profile.loc[indicator_label]
+    position = (
+        "in the top tenth"
+        if row["percentile"] >= 90
+        else "in the top quarter"
+        if row["percentile"] >= 75
+        else "above the median"
+        if row["percentile"] >= 50
+        else "below the median"
+        if row["percentile"] >= 25
+        else "in the bottom quarter"
+    )
+    return (
+        f"{name} has {_fmt(row['value'])} {indicator_label.lower()}"
+        f" (German median {_fmt(row['median_germany'])}): rank {row['rank']} of {row['of']} Kreise, "
+        f"{position}."
+    )
+
+
+def describe_peers(peers: pd.DataFrame, name: str, columns_used: list[str]) -> str:
+    """One sentence naming the nearest peers and what 'near' means."""
+    names = ", ".join(str(n) for n in peers["name"].head(5))
+    return (
+        f"The Kreise most similar to {name} on the standardized indicators "
+        f"({', '.join(c.replace('_', ' ') for c in columns_used)}) are {names}. "
+        "They are the natural benchmark: what they achieve, a region of this profile can achieve."
+    )
+
+
+def describe_comparison(table: pd.DataFrame, name_a: str, name_b: str) -> str:
+    """Sentences on where A is ahead of / behind B (by the median index)."""
+    ia, ib = f"{name_a} index", f"{name_b} index"
+    if ia not in table or ib not in table:
+        return ""
+    gap = (table[ia] - table[ib]).dropna()
+    ahead = [i for i in gap.index if gap[i] > 5]
+    behind = [i for i in gap.index if gap[i] < -5]
+    parts = []
+    if behind:
+        parts.append(f"{name_a} trails {name_b} on {', '.join(i.lower() for i in behind)}")
+    if ahead:
+        parts.append(f"is ahead on {', '.join(i.lower() for i in ahead)}")
+    if not parts:
+        return f"{name_a} and {name_b} are within 5 index points of each other on every indicator."
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + " (index: German median = 100)."

@@ -1,0 +1,72 @@
+"""Region profile: ranks, percentiles, medians and the comparison index by hand."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from analysis.profile import (
+    available_indicators,
+    describe_comparison,
+    describe_rank,
+    region_profile,
+    side_by_side,
+    with_derived,
+)
+
+
+@pytest.fixture
+def kreise():
+    return pd.DataFrame(
+        {
+            "ags": ["01001", "01002", "01003", "01004"],
+            "name": ["Aland", "Bstadt", "Cdorf", "Dheim"],
+            "population": [100_000, 200_000, 50_000, 400_000],
+            "mint_students_per_1000": [10.0, 30.0, 20.0, 20.0],
+            "employees_per_1000": [500.0, 400.0, 300.0, 600.0],
+            "students_total": [1000, 0, 500, 8000],
+            "mint_students": [1000 * 0.4, 0, 500 * 0.5, 8000 * 0.25],
+        }
+    )
+
+
+def test_rank_percentile_and_median_by_hand(kreise):
+    profile = region_profile(kreise, "01003")
+    row = profile.loc["MINT students per 1,000 inhabitants"]
+    # values 10, 30, 20, 20: 01003 ties with 01004 for rank 2 ("min" ties); 1 of 4 lower
+    assert row["value"] == 20.0 and row["rank"] == 2 and row["of"] == 4
+    assert row["percentile"] == pytest.approx(25.0)
+    assert row["median_germany"] == pytest.approx(20.0)
+    assert profile.loc["Inhabitants", "rank"] == 4  # 50,000 is the smallest of four
+
+
+def test_missing_indicators_are_named_not_dropped(kreise):
+    available, missing = available_indicators(kreise)
+    assert "income_per_taxpayer_eur" in {m.column for m in missing}
+    assert "population" in {a.column for a in available}
+
+
+def test_derived_mint_share_is_nan_without_students(kreise):
+    derived = with_derived(kreise)
+    assert derived["mint_share_of_students_pct"].tolist()[0] == pytest.approx(40.0)
+    assert math.isnan(derived["mint_share_of_students_pct"].tolist()[1])
+    assert "mint_share_of_students_pct" not in kreise.columns, "argument not mutated"
+
+
+def test_side_by_side_index_is_value_over_median(kreise):
+    table = side_by_side(kreise, "01001", "01004")
+    row = table.loc["Employees at workplace per 1,000 inhabitants"]
+    median = 450.0  # of 500, 400, 300, 600
+    assert row["Germany (median)"] == median
+    assert row["Aland index"] == pytest.approx(500 / median * 100)
+    assert row["Dheim index"] == pytest.approx(600 / median * 100)
+    text = describe_comparison(table, "Aland", "Dheim")
+    assert "trails Dheim" in text and "employees at workplace" in text
+
+
+def test_describe_rank_sentence(kreise):
+    profile = region_profile(kreise, "01002")
+    text = describe_rank(profile, "Bstadt", "MINT students per 1,000 inhabitants")
+    assert "rank 1 of 4" in text and "top" in text

@@ -1,0 +1,116 @@
+"""MINT clusters: location quotients and star ratings in the manner of the European Cluster Panorama.
+
+The European Cluster Panorama rates a region's strength in a sector with "stars":
+*size* (the region holds a large share of the national activity), *specialization*
+(the sector's share in the region is well above the national share: location
+quotient), and *dynamics* (growth above the national growth). We apply the same idea
+to MINT activity per Kreis with the open indicators available (MINT students, and MINT
+employment where a licensed import provides it):
+
+- size star: the Kreis is in the top 10 % of Kreise by its share of the national total;
+- specialization star: location quotient ≥ 2 (the ECP threshold);
+- growth star (only where two periods exist): growth ≥ national growth + 5 points.
+
+A Kreis with the specialization star and at least one other star is a *MINT cluster*;
+one with any single star is *emerging*; the rest *no cluster*.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+SIZE_TOP_SHARE = 0.10
+LQ_THRESHOLD = 2.0
+GROWTH_MARGIN_PTS = 5.0
+CATEGORIES = ("MINT cluster", "emerging", "no cluster")
+
+
+def location_quotient(part: pd.Series, base: pd.Series) -> pd.Series:
+    """LQ_i = (part_i / base_i) / (Σ part / Σ base).
+
+    Parameters
+    ----------
+    part : Series
+        Activity in the sector per region (e.g. MINT students).
+    base : Series
+        Reference size per region (e.g. inhabitants or all students).
+
+    Returns
+    -------
+    Series
+        NaN where ``base`` is 0 or missing.
+
+    Examples
+    --------
+    >>> location_quotient(pd.Series([2, 8]), pd.Series([10, 90])).round(3).tolist()
+    [2.0, 0.889]
+    """
+    part = part.astype(float)
+    base = base.astype(float)
+    valid = part.notna() & base.notna() & (base > 0)
+    national = part[valid].sum() / base[valid].sum()
+    return (part / base.where(base > 0)) / national
+
+
+def cluster_stars(
+    frame: pd.DataFrame,
+    *,
+    part: str,
+    base: str,
+    part_prev: str | None = None,
+) -> pd.DataFrame:
+    """Star ratings and cluster category per Kreis.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per Kreis.
+    part, base : str
+        Columns of sector activity and reference size (see :func:`location_quotient`).
+    part_prev : str, optional
+        Column of the sector activity in an earlier period; enables the growth star.
+
+    Returns
+    -------
+    DataFrame
+        ``frame`` with ``share_of_national`` (%), ``lq``, ``star_size``,
+        ``star_specialization``, ``star_growth`` (NA without two periods), ``stars``
+        and ``category``.
+    """
+    values = frame[part].astype(float)
+    share = values / values.sum() * 100
+    lq = location_quotient(frame[part], frame[base])
+    cutoff = share.quantile(1 - SIZE_TOP_SHARE)
+    star_size = share >= cutoff
+    star_spec = lq >= LQ_THRESHOLD
+    if part_prev is not None and part_prev in frame.columns and frame[part_prev].notna().any():
+        prev = frame[part_prev].astype(float)
+        growth = (values / prev.where(prev > 0) - 1) * 100
+        national_growth = (values.sum() / prev.sum() - 1) * 100
+        star_growth = (growth >= national_growth + GROWTH_MARGIN_PTS).astype("boolean")
+        star_growth = star_growth.mask(growth.isna())
+    else:
+        star_growth = pd.Series(pd.NA, index=frame.index, dtype="boolean")
+    stars = star_size.astype(int) + star_spec.astype(int) + star_growth.fillna(False).astype(int)
+    category = np.where(
+        star_spec & (stars >= 2), CATEGORIES[0], np.where(stars >= 1, CATEGORIES[1], CATEGORIES[2])
+    )
+    return frame.assign(
+        share_of_national=share,
+        lq=lq,
+        star_size=star_size,
+        star_specialization=star_spec,
+        star_growth=star_growth,
+        stars=stars,
+        category=pd.Categorical(category, categories=list(CATEGORIES), ordered=True),
+    )
+
+
+def category_summary(stars: pd.DataFrame, population: str = "population") -> pd.DataFrame:
+    """Kreise and inhabitants per cluster category."""
+    return (
+        stars.groupby("category", observed=False)
+        .agg(kreise=("category", "size"), inhabitants=(population, "sum"))
+        .assign(share_of_inhabitants_pct=lambda t: t["inhabitants"] / t["inhabitants"].sum() * 100)
+    )

@@ -1,0 +1,49 @@
+"""Location quotients and cluster stars against hand calculations."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analysis.clusters import category_summary, cluster_stars, location_quotient
+
+
+def test_location_quotient_by_hand():
+    part = pd.Series([30.0, 10.0, 0.0, 60.0])
+    base = pd.Series([100.0, 100.0, 0.0, 800.0])
+    lq = location_quotient(part, base)
+    national = 100 / 1000  # the zero-base region does not count
+    assert lq[0] == pytest.approx(0.30 / national)
+    assert lq[1] == pytest.approx(0.10 / national)
+    assert pd.isna(lq[2])
+    assert lq[3] == pytest.approx(0.075 / national)
+
+
+def test_stars_and_categories_by_hand():
+    # 20 Kreise: one big specialized (K00), one small specialized (K01), rest average
+    frame = pd.DataFrame(
+        {
+            "ags": [f"K{i:02d}" for i in range(20)],
+            "mint": [500.0, 60.0] + [20.0] * 18,
+            "pop": [1000.0, 100.0] + [1000.0] * 18,
+            "mint_prev": [400.0, 60.0] + [20.0] * 18,
+            "population": [1000] * 20,
+        }
+    )
+    out = cluster_stars(frame, part="mint", base="pop", part_prev="mint_prev")
+    national = 920 / 19100
+    assert out.loc[0, "lq"] == pytest.approx(0.5 / national)
+    assert bool(out.loc[0, "star_size"]) and bool(out.loc[0, "star_specialization"])
+    assert bool(out.loc[0, "star_growth"])  # +25 % against national +11.4 %
+    assert out.loc[0, "category"] == "MINT cluster" and out.loc[0, "stars"] == 3
+    # K01: LQ = 0.6/0.048 ≈ 12.5 → specialization; size share 6.5 % is in the top 10 % (2 of 20)
+    assert bool(out.loc[1, "star_specialization"]) and out.loc[1, "category"] == "MINT cluster"
+    assert out.loc[5, "category"] == "no cluster"
+    summary = category_summary(out)
+    assert summary.loc["MINT cluster", "kreise"] == 2 and summary["kreise"].sum() == 20
+
+
+def test_growth_star_is_unknown_without_two_periods():
+    frame = pd.DataFrame({"mint": [1.0, 2.0, 3.0], "pop": [10.0, 10.0, 10.0]})
+    out = cluster_stars(frame, part="mint", base="pop")
+    assert out["star_growth"].isna().all()

@@ -199,3 +199,17 @@ def describe_comparison(table: pd.DataFrame, name_a: str, name_b: str) -> str:
         return f"{name_a} and {name_b} are within 5 index points of each other on every indicator."
     text = "; ".join(parts)
     return text[0].upper() + text[1:] + " (index: German median = 100)."
+
+
+def describe_coverage(indicators: pd.DataFrame, missing: list[Indicator]) -> str:
+    """What the data covers: Kreise, inhabitants, indicators without data (named)."""
+    n = len(indicators)
+    population = float(indicators["population"].sum()) if "population" in indicators else math.nan
+    text = f"The data covers {n} Kreise with {_fmt(population / 1e6, 2)} million inhabitants."
+    if missing:
+        text += (
+            " Indicators without data in this dataset, and therefore not shown: "
+            + "; ".join(m.label.lower() for m in missing)
+            + "."
+        )
+    return text

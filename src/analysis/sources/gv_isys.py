@@ -91,7 +91,8 @@ def read_gv_isys(path: str | Path) -> dict[str, pd.DataFrame]:
         ``land_code``, ``textkennzeichen``, ``gemeinde_type``, ``area_km2``,
         ``population``, ``population_male``, ``population_female``,
         ``density_per_km2``, ``plz`` (of the town hall, 5 digits), ``lon``,
-        ``lat`` (WGS84 degrees, from decimal-comma text), ``travel_region_code``,
+        ``lat`` (WGS84 degrees, from decimal-comma text; NaN where the workbook
+        has none or the placeholder 0/0), ``travel_region_code``,
         ``travel_region``, ``urbanisation_code``, ``urbanisation``).
         Codes are zero-padded strings; numbers float64 (population Int64).
         Every frame's ``attrs``: ``path``, ``gebietsstand`` (ISO date),
@@ -469,6 +470,10 @@ def _gemeinden(records, columns, path) -> pd.DataFrame:
             }
         )
     frame = pd.DataFrame(rows)
+    # (0, 0) is a placeholder for areas without a centre (e.g. the German-Luxembourg
+    # condominium), not a place in the Gulf of Guinea.
+    placeholder = frame["lon"].eq(0) & frame["lat"].eq(0)
+    frame.loc[placeholder, ["lon", "lat"]] = np.nan
     text_cols = [c for c in frame.columns if frame[c].dtype == object]
     frame = frame.astype({c: "str" for c in text_cols})
     for name in ("population", "population_male", "population_female"):

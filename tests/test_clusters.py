@@ -47,3 +47,16 @@ def test_growth_star_is_unknown_without_two_periods():
     frame = pd.DataFrame({"mint": [1.0, 2.0, 3.0], "pop": [10.0, 10.0, 10.0]})
     out = cluster_stars(frame, part="mint", base="pop")
     assert out["star_growth"].isna().all()
+
+
+def test_peer_groups_separate_obvious_groups_and_number_by_strength():
+    import numpy as np
+
+    from analysis.clusters import peer_groups
+
+    rng = np.random.default_rng(3)
+    strong = rng.normal([50, 800], [1, 5], size=(10, 2))
+    weak = rng.normal([5, 300], [1, 5], size=(12, 2))
+    frame = pd.DataFrame(np.vstack([weak, strong]), columns=["mint", "jobs"])
+    groups = peer_groups(frame, ["mint", "jobs"], k=2)
+    assert (groups.iloc[12:] == 1).all() and (groups.iloc[:12] == 2).all()

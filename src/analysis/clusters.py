@@ -114,3 +114,40 @@ def category_summary(stars: pd.DataFrame, population: str = "population") -> pd.
         .agg(kreise=("category", "size"), inhabitants=(population, "sum"))
         .assign(share_of_inhabitants_pct=lambda t: t["inhabitants"] / t["inhabitants"].sum() * 100)
     )
+
+
+def peer_groups(frame: pd.DataFrame, columns: list[str], k: int = 6) -> pd.Series:
+    """Group Kreise into ``k`` peer groups on standardized indicators (Ward clustering).
+
+    Deterministic (hierarchical clustering has no random start). Groups are numbered
+    1..k by decreasing mean of the first column, so group 1 is the strongest.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per Kreis.
+    columns : list of str
+        Indicator columns; log-transformed when all positive and skewed (skewness > 1),
+        then z-standardized.
+    k : int
+        Number of groups.
+
+    Returns
+    -------
+    Series
+        Group number per row (NA where an indicator is missing).
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    data = frame[columns].astype(float)
+    for column in columns:
+        col = data[column]
+        if (col.dropna() > 0).all() and col.skew() > 1:
+            data[column] = np.log(col)
+    complete = data.dropna()
+    z = (complete - complete.mean()) / complete.std(ddof=0)
+    labels = fcluster(linkage(z.to_numpy(), method="ward"), t=k, criterion="maxclust")
+    raw = pd.Series(labels, index=complete.index)
+    order = complete[columns[0]].groupby(raw).mean().sort_values(ascending=False).index
+    renumber = {old: new for new, old in enumerate(order, start=1)}
+    return raw.map(renumber).reindex(frame.index).astype("Int64")

@@ -60,3 +60,25 @@ def test_peer_groups_separate_obvious_groups_and_number_by_strength():
     frame = pd.DataFrame(np.vstack([weak, strong]), columns=["mint", "jobs"])
     groups = peer_groups(frame, ["mint", "jobs"], k=2)
     assert (groups.iloc[12:] == 1).all() and (groups.iloc[:12] == 2).all()
+
+
+def test_top_kreise_and_descriptions():
+    from analysis.clusters import describe_categories, describe_group, top_kreise
+
+    frame = pd.DataFrame(
+        {
+            "ags": ["01001", "01002", "01003"],
+            "name": ["A", "B", "C"],
+            "population": [100.0, 100.0, 800.0],
+            "mint_students": [50.0, 5.0, 40.0],
+        }
+    ).assign(mint_students_per_1000=lambda f: f["mint_students"] / f["population"] * 1000)
+    stars = cluster_stars(frame, part="mint_students", base="population")
+    top = top_kreise(stars, 2)
+    assert list(top.index) == ["A (01001)", "B (01002)"]
+    # LQ of A = 0.5 / (95/1000) = 5.26 → specialization star; share 52.6 % → size star
+    text = describe_categories(stars, "01001")
+    assert "A is 'MINT cluster' with location quotient 5.26" in text
+    assert "growth star needs two periods" in text
+    grouped = frame.assign(peer_group=pd.array([1, 1, 2], dtype="Int64"))
+    assert "peer group 1 of 2 (2 Kreise" in describe_group(grouped, "01001")

@@ -151,3 +151,83 @@ def peer_groups(frame: pd.DataFrame, columns: list[str], k: int = 6) -> pd.Serie
     order = complete[columns[0]].groupby(raw).mean().sort_values(ascending=False).index
     renumber = {old: new for new, old in enumerate(order, start=1)}
     return raw.map(renumber).reindex(frame.index).astype("Int64")
+
+
+def _label(frame: pd.DataFrame) -> pd.Series:
+    return frame["name"].astype(str) + " (" + frame["ags"].astype(str) + ")"
+
+
+def top_kreise(stars: pd.DataFrame, n: int = 15) -> pd.DataFrame:
+    """The ``n`` Kreise with most MINT students per 1,000 inhabitants, with their stars.
+
+    Index: "name (ags)".
+    """
+    columns = [
+        c
+        for c in (
+            "land_name",
+            "population",
+            "mint_students",
+            "mint_students_per_1000",
+            "lq",
+            "stars",
+            "category",
+        )
+        if c in stars.columns
+    ]
+    return (
+        stars.sort_values(["mint_students_per_1000", "ags"], ascending=[False, True])
+        .head(n)
+        .assign(kreis=_label)
+        .set_index("kreis")[columns]
+    )
+
+
+def describe_categories(stars: pd.DataFrame, region: str) -> str:
+    """Sentences: how many clusters, and the region's category with its reasons."""
+    counts = stars["category"].value_counts()
+    row = stars.set_index("ags").loc[region]
+    reasons = [
+        label
+        for label, flag in (
+            ("a size star (top 10 % by share of Germany's MINT students)", row["star_size"]),
+            (
+                f"a specialization star (LQ {row['lq']:.2f} ≥ {LQ_THRESHOLD:g})",
+                row["star_specialization"],
+            ),
+        )
+        if bool(flag)
+    ]
+    text = (
+        f"{int(counts.get('MINT cluster', 0))} Kreise qualify as MINT clusters and "
+        f"{int(counts.get('emerging', 0))} as emerging; "
+        f"{row['name']} is '{row['category']}' with location quotient {row['lq']:.2f}"
+    )
+    text += f" ({'; '.join(reasons)})." if reasons else " (no star)."
+    if stars["star_growth"].isna().all():
+        text += " The growth star needs two periods of MINT data and is not rated here."
+    return text
+
+
+def group_profile(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Median indicators and size of each peer group (column ``peer_group``)."""
+    return (
+        frame.groupby("peer_group")[columns]
+        .median()
+        .assign(kreise=frame.groupby("peer_group").size())
+    )
+
+
+def describe_group(frame: pd.DataFrame, region: str) -> str:
+    """One sentence: the region's peer group and a few of its members."""
+    indexed = frame.set_index("ags")
+    group = indexed.loc[region, "peer_group"]
+    if pd.isna(group):
+        return f"{indexed.loc[region, 'name']} has missing indicators and no peer group."
+    members = indexed[indexed["peer_group"] == group]
+    others = [str(n) for a, n in members["name"].items() if a != region][:6]
+    return (
+        f"{indexed.loc[region, 'name']} belongs to peer group {int(group)} of "
+        f"{int(frame['peer_group'].max())} ({len(members)} Kreise; group 1 is the strongest on "
+        f"MINT students per inhabitant), together with {', '.join(others)}."
+    )

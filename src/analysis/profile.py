@@ -213,3 +213,19 @@ def describe_coverage(indicators: pd.DataFrame, missing: list[Indicator]) -> str
             + "."
         )
     return text
+
+
+#: Indicators that define "similar" for peers: intensity measures, not size alone.
+PEER_COLUMNS = (
+    "mint_students_per_1000",
+    "mint_share_of_students_pct",
+    "employees_per_1000",
+    "population",
+    "population_change_pct",
+)
+
+
+def peer_columns(available: list[Indicator]) -> list[str]:
+    """The peer-defining indicators that this dataset has."""
+    have = {a.column for a in available}
+    return [c for c in PEER_COLUMNS if c in have]

@@ -187,7 +187,7 @@ def test_geojson_polygon_and_multipolygon_with_own_property_names(tmp_path):
     outer = frame.loc[0, "geometry"][0]
     assert outer[1].tolist() == [10.0, 51.0]  # reversed to counter-clockwise
     hole = frame.loc[1, "geometry"][1]
-    assert hole[1].tolist() == [10.2, 51.4]  # reversed to clockwise
+    assert hole[1].tolist() == pytest.approx([10.2, 51.4])  # reversed to clockwise
     assert frame["gf"].isna().all()
 
 

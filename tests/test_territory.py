@@ -431,6 +431,17 @@ def test_mixing_population_bases_is_refused_unless_allowed() -> None:
     assert "population_base" not in untagged.attrs  # tagging returns a copy
 
 
+def test_a_readers_stated_basis_counts_as_a_tag() -> None:
+    gv_isys = _frame({"03159": 325000})
+    gv_isys.attrs = {"population_basis": "Zensus 2011"}
+    genesis = tag_population_base(_frame({"03159": 328028}), "Zensus 2022")
+
+    assert territory.population_base_of(gv_isys) == "zensus2011"
+    assert genesis.attrs["population_base"] == "zensus2022"
+    with pytest.raises(PopulationBaseError, match="different census bases"):
+        check_population_base(genesis, gv_isys)
+
+
 # ------------------------------------------------------------------ real files
 
 
@@ -467,6 +478,26 @@ def test_classic_2015_population_harmonized_to_today(real_crosswalk: pd.DataFram
         assert new["16063"] == pytest.approx(old["16056"] + 0.973499 * old["16063"], abs=1)
     assert today["value"].notna().all()
     assert parts.quarantine["reason"].str.startswith("no value").all()
+
+
+@pytest.mark.mirror
+@pytest.mark.slow  # reading GV-ISys takes ~10 s
+def test_current_kreise_from_gv_isys_and_population_weights(real_crosswalk: pd.DataFrame) -> None:
+    gv_isys = pytest.importorskip("analysis.sources.gv_isys")
+    tables = gv_isys.read_gv_isys(_mirror() / "gv_isys_2024" / "AuszugGV2QAktuell.xlsx")
+    plz_map = read_plz(_mirror() / "plz_osm" / "zuordnung_plz_ort.csv")
+    population = tables["gemeinden"].set_index("ags8")["population"]
+    records = pd.DataFrame({"plz": plz_map["plz"].drop_duplicates()})
+
+    placed, unplaced = allocate_plz(records, plz_map, weight=population)
+
+    assert current_kreise(tables["kreise"], ags_col="ags5", value_col=None) == kreise_at(
+        real_crosswalk
+    )
+    assert territory.population_base_of(tables["kreise"]) == "zensus2011"
+    assert unplaced.empty and placed["share"].sum() == pytest.approx(len(records))
+    assert placed.groupby(level=0)["share"].sum().sub(1).abs().max() < 1e-12
+    assert placed.attrs["n_split_records"] == 154
 
 
 @pytest.mark.mirror

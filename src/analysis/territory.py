@@ -865,6 +865,28 @@ def population_base_for(reference_date: str | date | pd.Timestamp, source: str =
     )
 
 
+def _canonical_base(value: object) -> str | None:
+    """``"Zensus 2011"``, ``"zensus_2011"`` ... → ``"zensus2011"`` (None if unknown)."""
+    if value is None:
+        return None
+    key = "".join(ch for ch in str(value).lower() if ch.isalnum())
+    return {base.replace("_", ""): base for base in POPULATION_BASES}.get(key)
+
+
+def population_base_of(frame: pd.DataFrame) -> str | None:
+    """The census basis a frame is tagged with, or ``None``.
+
+    Reads ``attrs["population_base"]`` (set by :func:`tag_population_base`) or,
+    failing that, a reader's ``attrs["population_basis"]`` (GV-ISys states it in
+    the workbook, e.g. ``"Zensus 2011"``).
+    """
+    for key in ("population_base", "population_basis"):
+        base = _canonical_base(frame.attrs.get(key))
+        if base is not None:
+            return base
+    return None
+
+
 def tag_population_base(frame: pd.DataFrame, base: str) -> pd.DataFrame:
     """Return a copy of ``frame`` with ``attrs["population_base"] = base``.
 
@@ -872,12 +894,14 @@ def tag_population_base(frame: pd.DataFrame, base: str) -> pd.DataFrame:
     ----------
     frame : DataFrame
     base : str
-        One of :data:`POPULATION_BASES` (e.g. from :func:`population_base_for`).
+        One of :data:`POPULATION_BASES` (e.g. from :func:`population_base_for`);
+        spellings such as ``"Zensus 2022"`` are accepted.
     """
-    if base not in POPULATION_BASES:
+    canonical = _canonical_base(base)
+    if canonical is None:
         raise ParameterError("base", f"expected one of {', '.join(POPULATION_BASES)}, got {base!r}")
     out = frame.copy()
-    out.attrs = {**frame.attrs, "population_base": base}
+    out.attrs = {**frame.attrs, "population_base": canonical}
     return out
 
 
@@ -887,7 +911,8 @@ def check_population_base(*frames: pd.DataFrame, allow_mixed: bool = False) -> s
     Parameters
     ----------
     *frames : DataFrame
-        Frames tagged with :func:`tag_population_base`.
+        Frames tagged with :func:`tag_population_base` (or whose reader stated
+        the basis in ``attrs["population_basis"]``, see :func:`population_base_of`).
     allow_mixed : bool
         Allow different bases (the caller takes responsibility, e.g. for a
         deliberate comparison); untagged frames are still an error.
@@ -904,7 +929,7 @@ def check_population_base(*frames: pd.DataFrame, allow_mixed: bool = False) -> s
     """
     bases = []
     for i, frame in enumerate(frames):
-        base = frame.attrs.get("population_base")
+        base = population_base_of(frame)
         if base is None:
             where = frame.attrs.get("path", f"frame {i + 1}")
             raise PopulationBaseError(

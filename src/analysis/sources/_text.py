@@ -151,6 +151,15 @@ def encoding_note(encoding: str) -> str:
 # --------------------------------------------------------------------------- lines
 
 
+def block_size(data: bytes) -> int:
+    """A pyarrow CSV block size that holds ``data`` in one block without over-allocating.
+
+    One block keeps row numbers exact in the invalid-row handler; a fixed 16 MiB
+    block costs more than parsing a small file.
+    """
+    return max(1 << 16, min(len(data) + 1024, 1 << 26))
+
+
 def record_lines(text: str, sep: str = ";") -> list[tuple[int, list[str]]]:
     """Split quoted delimited text into records with their first physical line.
 
@@ -355,14 +364,18 @@ def parse_times(cells) -> tuple[pa.Array, pa.Array]:
     return iso, start
 
 
-def level_from_ags(ags: pd.Series) -> pd.Series:
+def level_of(ags: str) -> str:
     """Regional level from the length of an official key (``DG`` is Germany).
 
     ``DG`` → ``DINSG``, 2 digits → ``DLAND``, 3 → ``REGBEZ``, 5 → ``KREISE``,
     8 → ``GEMEINDE``; anything else → ``""``.
     """
-    lengths = ags.str.len()
-    level = lengths.map(LEVEL_BY_LENGTH).fillna("").astype("str")
-    digits = ags.str.fullmatch(r"\d+")
-    level = level.where(digits.fillna(False).astype(bool), "")
-    return level.mask(ags == "DG", "DINSG")
+    if ags == "DG":
+        return "DINSG"
+    return LEVEL_BY_LENGTH.get(len(ags), "") if ags.isdigit() else ""
+
+
+def level_from_ags(ags: pd.Series) -> pd.Series:
+    """:func:`level_of` for a Series of keys."""
+    levels = {code: level_of(str(code)) for code in pd.unique(ags.dropna().to_numpy())}
+    return ags.map(levels).fillna("").astype("str")

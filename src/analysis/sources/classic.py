@@ -21,18 +21,23 @@ The layout, as the Regionaldatenbank writes it (ISO-8859-1, ``;``-separated)::
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from analysis.errors import InputError
 from analysis.sources._text import (
+    block_size,
     decode,
     encoding_note,
-    level_from_ags,
+    level_of,
     parse_time,
     parse_times,
     parse_values,
@@ -41,7 +46,7 @@ from analysis.sources._text import (
 )
 from analysis.sources.genesis import CREDIT, LICENCE, TIDY_COLUMNS
 
-_FOOTER = re.compile(r"^_{5,}\s*$")
+_FOOTER_LINE = re.compile(r"(?m)^_{5,}[ \t;]*\r?$")
 _AGS = re.compile(r"^(DG|\d{2}|\d{3}|\d{5}|\d{8}|\d{9}|\d{12})$")
 _TABLE = re.compile(r"GENESIS-Tabelle:\s*(\S+)")
 _MEASURE_UNIT = re.compile(r"^(?P<measure>.+?)\s*\((?P<unit>[^()]+)\)$")
@@ -103,43 +108,53 @@ def read_classic(path: str | Path) -> pd.DataFrame:
     """
     data = read_bytes(path)
     text, encoding = decode(data, path)
-    records = record_lines(text)
-    footer_at = next(
-        (i for i, (_, row) in enumerate(records) if row and _FOOTER.match(row[0].strip())), None
-    )
-    body = records if footer_at is None else records[:footer_at]
-    while body and not any(cell.strip() for cell in body[-1][1]):
-        body = body[:-1]
-    data_start = _first_data_row(body, path)
+    lines = text.split("\n")
+    footer = _FOOTER_LINE.search(text)
+    footer_at = text.count("\n", 0, footer.start()) if footer else None  # 0-based line
+    body_end = footer_at if footer_at is not None else len(lines)
+    while body_end > 0 and not lines[body_end - 1].strip(" \t\r;"):
+        body_end -= 1
+    # The title and header block is short: parse it line by line.
+    top: list[list[str]] = []
+    data_start = None
+    for i in range(body_end):
+        row = _split(lines[i])
+        if _is_data_row(row):
+            data_start = i
+            break
+        top.append(row)
+    if data_start is None:
+        raise InputError(
+            path,
+            "not a classic regionalstatistik table: expected data lines with a regional key "
+            "(DG, 01, 031, 03159, 03159016) in one of the first columns, found none",
+            line=1,
+        )
     if footer_at is None:
         raise InputError(
             path,
             "expected the footer line '__________' after the data (is the file truncated?), "
             "found none",
-            line=records[-1][0] if records else 1,
+            line=body_end,
         )
     header_start = data_start
-    while header_start > 0 and _is_header_row(body[header_start - 1][1]):
+    while header_start > 0 and _is_header_row(top[header_start - 1]):
         header_start -= 1
-    title_rows = [row for _, row in body[:header_start]]
-    header_rows = [row for _, row in body[header_start:data_start]]
-    data_rows = body[data_start:]
-    width = len(data_rows[0][1])
-    for line, row in data_rows:
-        if len(row) != width:
-            raise InputError(
-                path,
-                f"expected {width} ';'-separated fields as on the first data line, found "
-                f"{len(row)}" + (" (is the file truncated?)" if len(row) < width else ""),
-                line=line,
-                column=min(len(row), width) + 1,
-            )
+    title_rows = top[:header_start]
+    header_rows = top[header_start:data_start]
+    first_row = _split(lines[data_start])
+    width = len(first_row)
+    block = _read_block(lines[data_start:body_end], width, data_start + 1, path)
+
+    def line_of(pos: int) -> int:
+        return data_start + 1 + pos
+
     title = _parse_title(title_rows)
-    n_key = _key_width(header_rows, data_rows, width)
-    keys = _classify_keys(data_rows, n_key, path)
+    n_key = _key_width(header_rows, first_row, width)
+    keys = _classify_keys(block, n_key, line_of, path)
     columns = _classify_header(header_rows, n_key, width, title)
-    frame = _tidy(data_rows, keys, columns, title, path)
-    footer = _parse_footer(records[footer_at + 1 :])
+    frame = _tidy(block, keys, columns, title, path, line_of)
+    footer = _parse_footer(record_lines("\n".join(lines[footer_at + 1 :])))
     frame.attrs = {
         "path": str(path),
         "encoding": encoding,
@@ -166,18 +181,80 @@ def _is_header_row(row: list[str]) -> bool:
     return len(row) > 1 and row[0].strip() == "" and any(cell.strip() for cell in row[1:])
 
 
-def _first_data_row(body: list[tuple[int, list[str]]], path) -> int:
-    """Index of the first row with a key in the first cell and something beside it."""
-    for i, (_, row) in enumerate(body):
-        if len(row) > 1 and row[0].strip() and any(cell.strip() for cell in row[1:]):
-            if any(_AGS.match(cell.strip()) for cell in row[:4]):
-                return i
-    raise InputError(
-        path,
-        "not a classic regionalstatistik table: expected data lines with a regional key "
-        "(DG, 01, 031, 03159, 03159016) in one of the first columns, found none",
-        line=1,
+def _split(line: str) -> list[str]:
+    """One physical line as fields (quotes honoured)."""
+    line = line.rstrip("\r")
+    if '"' not in line:
+        return line.split(";")
+    return next(csv.reader([line], delimiter=";"), [])
+
+
+def _is_data_row(row: list[str]) -> bool:
+    """A key in the first cell, something beside it, and a regional key among the first cells."""
+    return (
+        len(row) > 1
+        and bool(row[0].strip())
+        and any(cell.strip() for cell in row[1:])
+        and any(_AGS.match(cell.strip()) for cell in row[:4])
     )
+
+
+def _read_block(lines: list[str], width: int, first_line: int, path) -> pa.Table:
+    """The data lines as an all-string Arrow table with columns "0", "1", …."""
+    for offset, line in enumerate(lines):
+        if not line.strip(" \t\r"):
+            raise InputError(
+                path,
+                f"expected {width} ';'-separated fields as on the first data line, found an "
+                "empty line",
+                line=first_line + offset,
+            )
+    body = "\n".join(lines).encode("utf-8")
+    names = [str(k) for k in range(width)]
+    bad: list = []
+
+    def on_invalid(row) -> str:
+        bad.append((row.number, row.actual_columns))
+        return "error"
+
+    try:
+        return pacsv.read_csv(
+            io.BytesIO(body),
+            read_options=pacsv.ReadOptions(
+                column_names=names, use_threads=False, block_size=block_size(body)
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=";",
+                newlines_in_values=b'"' in body,
+                invalid_row_handler=on_invalid,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        if bad:
+            number, found = bad[0]
+            if number is None:
+                number, found = next(
+                    (
+                        (i + 1, len(row))
+                        for i, row in enumerate(csv.reader(lines, delimiter=";"))
+                        if len(row) != width
+                    ),
+                    (None, found),
+                )
+            line = first_line + number - 1 if number is not None else None
+            raise InputError(
+                path,
+                f"expected {width} ';'-separated fields as on the first data line, found "
+                f"{found}" + (" (is the file truncated?)" if found < width else ""),
+                line=line,
+                column=min(found, width) + 1,
+            ) from None
+        raise InputError(path, f"cannot parse the data lines: {exc}", line=first_line) from None
 
 
 def _parse_title(rows: list[list[str]]) -> dict:
@@ -235,7 +312,7 @@ def _classify_title_extra(line: str, info: dict) -> None:
         info["notes"].append(line)
 
 
-def _key_width(header_rows: list[list[str]], data_rows, width: int) -> int:
+def _key_width(header_rows: list[list[str]], first_row: list[str], width: int) -> int:
     """Number of leading key columns (region, name, time, row dimensions)."""
     if header_rows:
         leading = []
@@ -246,7 +323,7 @@ def _key_width(header_rows: list[list[str]], data_rows, width: int) -> int:
             leading.append(n)
         return max(1, min(min(leading), width - 1))
     # No header: keys are the leading cells of the first data row that are not values.
-    row = data_rows[0][1]
+    row = first_row
     n = 0
     while n < width - 1 and not _looks_like_value(row[n]):
         n += 1
@@ -260,9 +337,13 @@ def _looks_like_value(cell: str) -> bool:
     )
 
 
-def _classify_keys(data_rows, n_key: int, path) -> dict:
+def _key(block: pa.Table, k: int) -> pa.Array:
+    return pc.utf8_trim_whitespace(block.column(str(k)).combine_chunks())
+
+
+def _classify_keys(block: pa.Table, n_key: int, line_of, path) -> dict:
     """Find the region code, name, time and row-dimension columns among the keys."""
-    cells = [[row[k].strip() for _, row in data_rows] for k in range(n_key)]
+    cells = [set(pc.unique(_key(block, k)).to_pylist()) for k in range(n_key)]
     ags_col, best = None, 0.5
     for k in range(n_key):
         filled = [c for c in cells[k] if c]
@@ -274,16 +355,16 @@ def _classify_keys(data_rows, n_key: int, path) -> dict:
             path,
             "not a classic regionalstatistik table: expected a column of regional keys "
             "(DG, 01, 031, 03159, …) before the value columns, found none",
-            line=data_rows[0][0],
+            line=line_of(0),
         )
-    bad = next(
-        ((line, row) for line, row in data_rows if not _AGS.match(row[ags_col].strip())), None
-    )
-    if bad is not None:
+    ags = _key(block, ags_col)
+    not_key = pc.invert(pc.match_substring_regex(ags, _AGS.pattern))
+    if pc.any(not_key).as_py():
+        pos = int(np.flatnonzero(not_key.to_numpy(zero_copy_only=False))[0])
         raise InputError(
             path,
-            f"expected a regional key (DG or 2, 3, 5, 8 digits), found {bad[1][ags_col]!r}",
-            line=bad[0],
+            f"expected a regional key (DG or 2, 3, 5, 8 digits), found {ags[pos].as_py()!r}",
+            line=line_of(pos),
             column=ags_col + 1,
         )
     name_col = ags_col + 1 if ags_col + 1 < n_key else None
@@ -293,7 +374,7 @@ def _classify_keys(data_rows, n_key: int, path) -> dict:
         if k in (ags_col, name_col):
             continue
         filled = [c for c in cells[k] if c]
-        if time_col is None and filled and all(parse_time(c)[1] is not pd.NaT for c in set(filled)):
+        if time_col is None and filled and all(parse_time(c)[1] is not pd.NaT for c in filled):
             time_col = k
         else:
             row_dims.append(k)
@@ -414,68 +495,62 @@ def _name_dimensions(row_dim_count: int, column_dims: list, title: dict) -> tupl
 # --------------------------------------------------------------------------- tidy
 
 
-def _tidy(data_rows, keys: dict, columns: dict, title: dict, path) -> pd.DataFrame:
-    n_rows = len(data_rows)
+def _tidy(block: pa.Table, keys: dict, columns: dict, title: dict, path, line_of) -> pd.DataFrame:
+    n_rows = block.num_rows
     value_cols = columns["index"]
     m = len(value_cols)
-    matrix = np.array([row for _, row in data_rows], dtype=object)
-    lines = np.array([line for line, _ in data_rows])
     value_parts, flag_parts = [], []
     for k in value_cols:
-        values, flags = parse_values(
-            pa.array([str(c) for c in matrix[:, k]], pa.string()),
-            path,
-            column=k + 1,
-            line_of=lambda pos: int(lines[pos]),
-        )
-        value_parts.append(values.to_numpy(zero_copy_only=False).astype("float64"))
-        flag_parts.append(np.asarray(flags.to_pylist(), dtype=object))
-    # Row-major (region by region, value columns within), like the printed table.
-    values = np.column_stack(value_parts).reshape(-1)
-    flags = np.column_stack(flag_parts).reshape(-1)
+        values, flags = parse_values(block.column(str(k)), path, column=k + 1, line_of=line_of)
+        value_parts.append(values)
+        flag_parts.append(flags)
+    # Long rows in table order: region by region, the value columns within. The parsed
+    # columns are concatenated column by column, so take them in that order.
+    row_index = np.repeat(np.arange(n_rows), m)
+    col_index = np.tile(np.arange(m), n_rows)
+    interleave = pa.array(col_index * n_rows + row_index)
+    by_row = pa.array(row_index)
+    by_col = pa.array(col_index)
+    everywhere = pa.array(np.zeros(n_rows * m, dtype=np.int64))
 
-    def per_row(array) -> np.ndarray:
-        return np.repeat(np.asarray(array, dtype=object), m)
+    def key_column(k: int | None) -> pa.Array:
+        if k is None:
+            return pa.array([""], pa.string()).take(everywhere)
+        return _key(block, k).take(by_row)
 
-    def per_col(array) -> np.ndarray:
-        return np.tile(np.asarray(array, dtype=object), n_rows)
+    def header_column(labels: list) -> pa.Array:
+        return pa.array(labels, pa.string()).take(by_col)
 
-    ags = pd.Series(per_row(matrix[:, keys["ags"]]), dtype="str").str.strip()
-    if keys["name"] is not None:
-        names = per_row(matrix[:, keys["name"]])
-    else:
-        names = np.full(n_rows * m, "", dtype=object)
+    ags = _key(block, keys["ags"])
+    encoded = pc.dictionary_encode(ags)
+    levels = pa.array([level_of(c) for c in encoded.dictionary.to_pylist()], pa.string())
     if keys["time"] is not None:
-        times = per_row(matrix[:, keys["time"]])
+        times = key_column(keys["time"])
     else:
-        times = per_col(columns["time"])
-    time_iso, period_start = parse_times(pa.array([str(t).strip() for t in times], pa.string()))
+        times = header_column(columns["time"])
+    time_iso, period_start = parse_times(times)
     statistic = title["table"].split("-", 1)[0] if title["table"] else ""
-    frame = pd.DataFrame(
-        {
-            "statistic": pd.Series(np.full(n_rows * m, statistic, dtype=object), dtype="str"),
-            "level": level_from_ags(ags),
-            "ags": ags,
-            "region_name": pd.Series(names, dtype="str").str.strip(),
-            "time": pd.Series(time_iso.to_pylist(), dtype="str"),
-            "period_start": pd.Series(period_start.to_pandas()).astype("datetime64[ns]"),
-            "measure": pd.Series(per_col(columns["measure"]), dtype="str"),
-            "measure_label": pd.Series(per_col(columns["measure"]), dtype="str"),
-            "unit": pd.Series(per_col(columns["unit"]), dtype="str"),
-            "value": values,
-            "flag": pd.Series(flags, dtype="str"),
-            "quality": pd.Series(np.full(n_rows * m, "", dtype=object), dtype="str"),
-        }
-    )
+    measure = header_column(columns["measure"])
+    table = {
+        "statistic": pa.array([statistic], pa.string()).take(everywhere),
+        "level": levels.take(encoded.indices).take(by_row),
+        "ags": ags.take(by_row),
+        "region_name": key_column(keys["name"]),
+        "time": time_iso,
+        "period_start": period_start,
+        "measure": measure,
+        "measure_label": measure,
+        "unit": header_column(columns["unit"]),
+        "value": pa.concat_arrays(value_parts).take(interleave),
+        "flag": pa.concat_arrays(flag_parts).take(interleave),
+        "quality": pa.array([""], pa.string()).take(everywhere),
+    }
     row_names, col_names = _name_dimensions(len(keys["row_dims"]), columns["dims"], title)
-    extra = {}
     for name, k in zip(row_names, keys["row_dims"], strict=True):
-        extra[name] = pd.Series(per_row(matrix[:, k]), dtype="str").str.strip()
+        table[name] = key_column(k)
     for name, (_, labels) in zip(col_names, columns["dims"], strict=True):
-        extra[name] = pd.Series(per_col(labels), dtype="str")
-    if extra:
-        frame = pd.concat([frame, pd.DataFrame(extra)], axis=1)
-    return frame
+        table[name] = header_column(labels)
+    return pa.table(table).to_pandas()
 
 
 def _parse_footer(records) -> dict:

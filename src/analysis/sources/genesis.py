@@ -29,6 +29,7 @@ import pyarrow.csv as pacsv
 
 from analysis.errors import InputError
 from analysis.sources._text import (
+    block_size,
     decode,
     encoding_note,
     parse_times,
@@ -217,7 +218,7 @@ def read_string_table(data: bytes, text: str, encoding: str, header: list[str], 
         table = pacsv.read_csv(
             io.BytesIO(body),
             read_options=pacsv.ReadOptions(
-                column_names=header, skip_rows=1, use_threads=False, block_size=1 << 24
+                column_names=header, skip_rows=1, use_threads=False, block_size=block_size(body)
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=";", newlines_in_values=quoted, invalid_row_handler=on_invalid

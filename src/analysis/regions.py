@@ -324,6 +324,7 @@ class _Load:
     notes: list[str]
     reference_dates: dict[str, str]
     sources: list[dict]
+    suppressed: dict[str, list[str]]
 
     def note(self, path: Path, title: str, reference_date: str, credit: str | None = None) -> None:
         from analysis.notebook import note_input
@@ -501,6 +502,13 @@ def _students(load: _Load, tables) -> dict[str, pd.Series]:
     if len(parts) == len(MINT_FIELDS):
         # a suppressed field ('.') makes the MINT sum unknown, not smaller
         out["mint_students"] = parts[0] + parts[1]
+        unknown = out["mint_students"].index[out["mint_students"].isna() & values.notna()]
+        if len(unknown):
+            load.notes.append(
+                "MINT students unknown (HS-FG04/HS-FG08 suppressed as '.') for "
+                + ", ".join(unknown)
+            )
+            load.suppressed["mint_students"] = list(unknown)
     else:
         load.notes.append("MINT students: Fächergruppen HS-FG04/HS-FG08 not found in table 21311")
     return out
@@ -609,7 +617,8 @@ def load_kreis_indicators(dataset: str = "demo", *, root: str | Path | None = No
         ``attrs``: ``dataset``, ``missing_indicators`` (columns that are all NaN),
         ``reference_dates`` (indicator → date or period), ``sources`` (path,
         source, credit, reference date per file), ``notes`` (what was skipped and
-        why), ``population_basis`` (what the population figures rest on).
+        why), ``suppressed`` (indicator → Kreise whose value is unknown because a
+        cell is ``.``, e.g. MINT students of Jena), ``population_basis`` (what the population figures rest on).
 
     Raises
     ------
@@ -624,7 +633,7 @@ def load_kreis_indicators(dataset: str = "demo", *, root: str | Path | None = No
     ['business_registrations', 'business_registrations_per_10000', ...]
     """
     official = _official_root(dataset, root)
-    load = _Load(dataset, official, [], [], {}, [])
+    load = _Load(dataset, official, [], [], {}, [], {})
     tables = find_tables(official)
     frame, population_table = _kreis_frame(load, tables)
     frame = frame.sort_values("ags").reset_index(drop=True)
@@ -665,6 +674,7 @@ def load_kreis_indicators(dataset: str = "demo", *, root: str | Path | None = No
         "reference_dates": dict(load.reference_dates),
         "sources": load.sources,
         "notes": load.notes,
+        "suppressed": load.suppressed,
         "population_basis": (
             "synthetic"
             if dataset == "demo"
@@ -841,12 +851,13 @@ def nearest_peers(
         raise ValueError(f"region {region!r} has no value for {', '.join(gaps)}")
     zc = z.loc[complete]
     distance = np.sqrt(((zc - zc.loc[region]) ** 2).sum(axis=1)).drop(index=region)
-    order = pd.DataFrame({"distance": distance, "ags": distance.index}).sort_values(
-        ["distance", "ags"]
+    # nearest first; equal distances in code order, so the result never depends on row order
+    ranked = sorted(
+        zip(distance.to_numpy(), distance.index, strict=True), key=lambda t: (t[0], t[1])
     )
-    chosen = order.head(n).index
+    chosen = [code for _, code in ranked[:n]]
     keep = [c for c in ("ags", "name") if c in frame.columns]
-    peers = frame.loc[chosen, keep].assign(distance=order.loc[chosen, "distance"].to_numpy())
+    peers = frame.loc[chosen, keep].assign(distance=[d for d, _ in ranked[:n]])
     peers = pd.concat([peers, frame.loc[chosen, columns]], axis=1).reset_index(drop=True)
     if "ags" not in peers.columns:
         peers.insert(0, "ags", list(chosen))

@@ -3,7 +3,8 @@
 The demo needs places that behave like the real ones (16 real Länder, about 400 Kreise,
 Gemeinden, postcodes, a map) without pretending to be real: every Kreis, Gemeinde and
 postcode is invented, and every Kreis code is shaped like an AGS with the real Land
-prefix but uses a third digit (``8`` for kreisfreie Städte, ``9`` for Landkreise) that
+prefix but uses a third digit (``8`` for kreisfreie Städte, ``9`` for Landkreise; ``6`` in
+Nordrhein-Westfalen, whose Regierungsbezirk Arnsberg has 059xx) that
 no real Kreis has carried since 1990. A report run on the demo can therefore never be
 mistaken for, or silently joined to, real statistics.
 
@@ -39,6 +40,19 @@ from analysis.demo._names import unique_names
 DEMO_REGION = "03917"
 #: Kreis playing "our München": the big kreisfreie Stadt of Bayern.
 DEMO_COMPARE = "09801"
+
+#: Third digit of every demo kreisfreie Stadt (no real Kreis code has an 8 there).
+CITY_DIGIT = "8"
+
+
+def landkreis_digit(land_code: str) -> str:
+    """Third digit of the demo Landkreise of a Land: 9, but 6 in Nordrhein-Westfalen.
+
+    Real third digits (Regierungsbezirk) since 1990: 0-7 in every Land and 9 only in
+    Nordrhein-Westfalen (Arnsberg, 059xx); 8 is never used, 6 not in NRW.
+    """
+    return "6" if land_code == "05" else "9"
+
 
 #: Area of one hexagonal map cell in km².
 CELL_AREA_KM2 = 150.0
@@ -433,8 +447,8 @@ def _farthest_points(rng: np.random.Generator, x: np.ndarray, y: np.ndarray, n: 
 def _kreis_codes(land: Land) -> tuple[list[str], list[str]]:
     """Seed-independent codes: cities ``LL8KK``, Landkreise ``LL9KK`` (KK from 01)."""
     n_lk = land.n_kreise - land.n_cities
-    cities = [f"{land.code}8{k:02d}" for k in range(1, land.n_cities + 1)]
-    landkreise = [f"{land.code}9{k:02d}" for k in range(1, n_lk + 1)]
+    cities = [f"{land.code}{CITY_DIGIT}{k:02d}" for k in range(1, land.n_cities + 1)]
+    landkreise = [f"{land.code}{landkreis_digit(land.code)}{k:02d}" for k in range(1, n_lk + 1)]
     return cities, landkreise
 
 

@@ -51,6 +51,7 @@ from analysis.demo.geography import (
     TRUTH,
     Geography,
     kreis_polygons,
+    landkreis_digit,
 )
 
 README_SECTION = """\
@@ -68,9 +69,10 @@ Regional statistics of the fictional geography, in the formats of the real files
 | `bkg_vg2500/vg2500_krs_wgs84.geojson` | BKG VG2500 GeoJSON, reprojected (same name) | hexagon-cell outlines with ARS, AGS, GEN, BEZ, NUTS |
 
 Kreis codes have the real Land prefix but a third digit (8 = kreisfreie Stadt,
-9 = Landkreis) that no real Kreis has used since 1990. Traps of the real files are
+9 = Landkreis, 6 in Nordrhein-Westfalen) that no real Kreis has used since 1990. Traps of the real files are
 reproduced on purpose: abolished Kreise with `-`, 8-digit city rows that are not
-Kreise, `.` for suppressed cells, `-` for "nothing", mixed regional levels, the
+Kreise, `.` for suppressed cells (also HS-FG08 of two Thüringen Kreise, so their MINT
+students are unknown, as for Jena in the real table), `-` for "nothing", mixed regional levels, the
 old-census population in the Kreis list, lost leading zeros in the postcode file.
 """
 
@@ -233,7 +235,7 @@ def _extra_codes(rng: np.random.Generator, kreise: pd.DataFrame) -> pd.DataFrame
         if n_lk < 10:
             continue
         for k in range(int(rng.integers(0, 3))):
-            rows.append((f"{land.code}9{n_lk + 1 + k:02d}", land.code))
+            rows.append((f"{land.code}{landkreis_digit(land.code)}{n_lk + 1 + k:02d}", land.code))
     names = unique_names(rng, [r[1] for r in rows], taken=set(kreise["name"]))
     return pd.DataFrame(
         {
@@ -428,7 +430,26 @@ def _student_counts(rng, geo) -> pd.DataFrame:
     return pd.DataFrame(counts, columns=[fg[0] for fg in FAECHERGRUPPEN], index=kreise["ags"])
 
 
-def _student_rows(rng, geo, extra, city_rows, counts):
+#: Fields shown as "." in a few Kreise (Thüringen suppresses small cells, Jena's HS-FG08
+#: among them); two per Kreis so that the total does not reveal the hidden one.
+SUPPRESSED_FIELDS = ("HS-FG02", "HS-FG08")
+
+
+def _suppressed_kreise(rng, geo, counts) -> list[str]:
+    k = geo.kreise
+    fg = counts.reindex(k["ags"])
+    candidates = k.loc[
+        k["land_code"].eq("16").to_numpy()
+        & (k["students_total"].between(1, 5000)).to_numpy()
+        & (fg["HS-FG08"] > 0).to_numpy()
+        & ~k["ags"].isin([DEMO_REGION, DEMO_COMPARE]).to_numpy(),
+        "ags",
+    ].tolist()
+    n = min(2, len(candidates))
+    return sorted(rng.choice(candidates, size=n, replace=False).tolist()) if n else []
+
+
+def _student_rows(rng, geo, extra, city_rows, counts, suppressed=()):
     kreise = geo.kreise
     stat = ("21311", "Statistik der Studierenden", "SEMEST", "Semester", SEMESTER)
     fixed = (
@@ -459,10 +480,15 @@ def _student_rows(rng, geo, extra, city_rows, counts):
                 shown = v
             rows.append((*stat, *_KREISE, code, label, *fixed, fg_code, fg_label, shown, *unit))
 
+    hidden = [i + 1 for i, fg in enumerate(FAECHERGRUPPEN) if fg[0] in SUPPRESSED_FIELDS]
     for kreis in kreise.itertuples(index=False):
         per_field = counts.loc[kreis.ags].to_numpy()
         label = genesis_label(kreis.name, kreis.kreis_type, kreis.land_code)
-        emit(kreis.ags, label, [int(per_field.sum()), *per_field.tolist()])
+        values = [int(per_field.sum()), *per_field.tolist()]
+        if kreis.ags in suppressed:
+            for j in hidden:
+                values[j] = "."
+        emit(kreis.ags, label, values)
     for row in extra.itertuples(index=False):
         emit(row.ags, row.label, ["-"] * len(fields))
     for row in city_rows.itertuples(index=False):
@@ -632,7 +658,12 @@ def write_part(out: Path, geo: Geography, seed: int) -> dict:
     _ffcsv(root / FILES["population"], _HEADER_2, _population_rows(rng, geo, extra, city_rows))
     _ffcsv(root / FILES["employees"], _HEADER_3, _employment_rows(rng, geo, extra, city_rows))
     counts = _student_counts(rng, geo)
-    _ffcsv(root / FILES["students"], _HEADER_4, _student_rows(rng, geo, extra, city_rows, counts))
+    suppressed = _suppressed_kreise(rng, geo, counts)
+    _ffcsv(
+        root / FILES["students"],
+        _HEADER_4,
+        _student_rows(rng, geo, extra, city_rows, counts, suppressed),
+    )
     _write_text(root / FILES["kreis_list"], _kreis_list(rng, geo))
     _write_text(root / FILES["plz"], _plz_file(geo))
     _write_text(root / FILES["geometry"], _geojson(geo))
@@ -656,6 +687,7 @@ def write_part(out: Path, geo: Geography, seed: int) -> dict:
         "relations": TRUTH,
         "mint_score_note": "latent standardized MINT strength per Kreis (mean 0, sd 1 with ddof 0)",
         "abolished_codes": sorted(extra["ags"].tolist()),
+        "suppressed_student_cells": {code: list(SUPPRESSED_FIELDS) for code in suppressed},
         "city_rows_not_kreise": sorted(city_rows["ags8"].tolist()),
         "census_basis_shift_kreis_list": CENSUS_BASIS_SHIFT,
         "files": {key: f"{OFFICIAL}/{relative}" for key, relative in FILES.items()},

@@ -374,3 +374,21 @@ def test_showcase_kreise_rank_high_on_mint_in_the_demo(demo_root, fresh_session)
     table = compare_regions(kreise, DEMO_REGION, DEMO_COMPARE)
     assert "mint_students_per_1000" in table.index
     assert table.loc["population", "ratio"] < 0.5
+
+
+def test_validating_a_code_does_not_import_pandas(demo_root):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from analysis.regions import validate_kreis_code\n"
+        f"validate_kreis_code({DEMO_REGION!r}, 'demo', root={str(demo_root)!r})\n"
+        "print('pandas' in sys.modules, 'numpy' in sys.modules)\n"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+
+    assert result.stdout.split() == ["False", "False"]

@@ -29,11 +29,15 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from analysis.errors import InputError
+
+# numpy and pandas are imported inside the functions that use them: validating a Kreis
+# code (the report runner, before any kernel starts) must not pay for importing them.
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 #: Credit line of the statistical offices (dl-de/by-2-0).
 GENESIS_CREDIT = "© Statistische Ämter des Bundes und der Länder"
@@ -267,6 +271,8 @@ def _dimension_columns(frame: pd.DataFrame) -> list[str]:
 
 def _totals(frame: pd.DataFrame, keep: tuple[str, ...] = ()) -> pd.DataFrame:
     """Rows where every dimension except ``keep`` is at its total (``""``/INSGESAMT)."""
+    import pandas as pd
+
     mask = pd.Series(True, index=frame.index)
     for column in _dimension_columns(frame):
         if column in keep:
@@ -360,6 +366,9 @@ def _kreis_frame(
     load: _Load, tables: dict[str, list[Path]]
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Key columns of the current Kreise, and the population table if it was read."""
+    import numpy as np
+    import pandas as pd
+
     population = None
     kreis_list = _find_kreis_list(load.official)
     if kreis_list is not None:
@@ -423,6 +432,7 @@ def _normalized_type(detail: pd.Series) -> pd.Series:
 
 
 def _population(load: _Load, tables, population: pd.DataFrame | None) -> dict[str, pd.Series]:
+
     if "12411" not in tables:
         load.notes.append("population: no table 12411 found")
         return {}
@@ -470,6 +480,7 @@ def _employees(load: _Load, tables) -> dict[str, pd.Series]:
 
 
 def _students(load: _Load, tables) -> dict[str, pd.Series]:
+
     if "21311" not in tables:
         load.notes.append("students: no table 21311 found")
         return {}
@@ -516,6 +527,7 @@ def _students(load: _Load, tables) -> dict[str, pd.Series]:
 
 def _optional(load: _Load, tables) -> dict[str, pd.Series]:
     """Indicators from tables that exist only in some datasets (found by their labels)."""
+
     out: dict[str, pd.Series] = {}
     if "52311" in tables:
         path = tables["52311"][0]
@@ -632,6 +644,8 @@ def load_kreis_indicators(dataset: str = "demo", *, root: str | Path | None = No
     >>> kreise.attrs["missing_indicators"]  # doctest: +SKIP
     ['business_registrations', 'business_registrations_per_10000', ...]
     """
+    import numpy as np
+
     official = _official_root(dataset, root)
     load = _Load(dataset, official, [], [], {}, [], {})
     tables = find_tables(official)
@@ -723,6 +737,7 @@ def rank_kreise(indicators: pd.DataFrame, column: str, ascending: bool = False) 
     >>> rank_kreise(frame, "x").tolist()
     [2, 1, 2]
     """
+
     _require_columns(indicators, [column])
     values = _indexed(indicators)[column].astype("float64")
     ranks = values.rank(method="min", ascending=ascending, na_option="keep")
@@ -730,6 +745,8 @@ def rank_kreise(indicators: pd.DataFrame, column: str, ascending: bool = False) 
 
 
 def _skewness(values: np.ndarray) -> float:
+    import numpy as np
+
     values = values[np.isfinite(values)]
     if len(values) < 3 or values.std() == 0:
         return 0.0
@@ -771,6 +788,9 @@ def standardize(
         column per indicator; NaN stays NaN. ``attrs["transform"]`` maps each column
         to ``"log1p"`` or ``"none"``; a column without spread becomes 0.
     """
+    import numpy as np
+    import pandas as pd
+
     _require_columns(indicators, columns)
     frame = _indexed(indicators)
     out = {}
@@ -838,6 +858,9 @@ def nearest_peers(
     ValueError
         Unknown region, a region with missing values in ``columns``, or ``n < 1``.
     """
+    import numpy as np
+    import pandas as pd
+
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     frame = _indexed(indicators)
@@ -893,6 +916,9 @@ def location_quotient(local_part, local_total, national_part, national_total):
     >>> location_quotient(30, 1000, 200, 10000)
     1.5
     """
+    import numpy as np
+    import pandas as pd
+
     with np.errstate(divide="ignore", invalid="ignore"):
         national_share = np.divide(national_part, national_total)
         local_share = np.divide(local_part, np.where(np.equal(local_total, 0), np.nan, local_total))
@@ -963,6 +989,9 @@ def compare_regions(
         highest), ``n_ranked``. ``attrs``: ``region``, ``compare_to``,
         ``region_name``, ``compare_to_name``.
     """
+    import numpy as np
+    import pandas as pd
+
     frame = _indexed(indicators)
     for code in (region, compare_to):
         if code not in frame.index:

@@ -555,3 +555,74 @@ def test_unknown_time_keeps_text_and_has_no_start():
 
     text, start = parse_time("irgendwann")
     assert text == "irgendwann" and start is pd.NaT
+
+
+# --------------------------------------------------------------------------- unusual cells
+
+
+def test_marked_numbers_keep_value_and_record_the_mark(tmp_path):
+    # Arrange
+    lines = [
+        CURRENT_HEADER,
+        _row("03159", "", "(12)"),
+        _row("03152", "", "1234,5 p"),
+        _row("03156", "", "7r"),
+    ]
+    path = _write(tmp_path, "\n".join(lines))
+
+    # Act
+    frame = read_ffcsv(path)
+
+    # Assert
+    assert frame["value"].tolist() == pytest.approx([12.0, 1234.5, 7.0])
+    assert frame["quality"].tolist() == ["()", "p", "r"]
+    assert frame["flag"].tolist() == ["", "", ""]
+
+
+def test_unknown_regional_variable_is_recognised_by_its_keys(tmp_path):
+    # Arrange: a regional variable code the reader does not know, with official keys
+    header = CURRENT_HEADER.replace("2_variable", "9_unused").split(";")
+    header = ";".join(h for h in header if not h.startswith("9_unused"))
+    line = (
+        "99999;Test;JAHR;Jahr;2023;GVBX;Gemeindeverbände;031595401;Radolfshausen;5;Anzahl;ABC;Etwas"
+    )
+    path = _write(tmp_path, f"{header}\n{line}\n")
+
+    # Act
+    frame = read_ffcsv(path)
+
+    # Assert
+    row = frame.iloc[0]
+    assert (row["level"], row["ags"], row["region_name"]) == ("GVBX", "031595401", "Radolfshausen")
+    assert list(frame.columns) == list(TIDY_COLUMNS)
+
+
+def test_old_variant_with_trailing_separators(tmp_path):
+    # Arrange
+    text = (
+        "Statistik_Code;Statistik_Label;Zeit_Code;Zeit_Label;Zeit;1_Merkmal_Code;1_Merkmal_Label;"
+        "1_Auspraegung_Code;1_Auspraegung_Label;FLC006__Gebietsflaeche__qkm;\n"
+        "11111;Gebiet;STAG;Stichtag;31.12.2022;DLAND;Bundesländer;03;Niedersachsen;47709,9;\n"
+    )
+    path = tmp_path / "old_flat.csv"
+    path.write_bytes(text.encode("latin-1"))
+
+    # Act
+    frame = read_ffcsv(path)
+
+    # Assert
+    assert frame["measure"].tolist() == ["FLC006"]
+    assert frame["value"].tolist() == pytest.approx([47709.9])
+
+
+@pytest.mark.parametrize(
+    ("cell", "iso", "start"),
+    [
+        ("Wintersemester 2023/24", "2023-10P6M", "2023-10-01"),
+        ("Sommersemester 2024", "2024-04P6M", "2024-04-01"),
+    ],
+)
+def test_semester_words(cell, iso, start):
+    from analysis.sources._text import parse_time
+
+    assert parse_time(cell) == (iso, pd.Timestamp(start))

@@ -28,7 +28,14 @@ SPECIAL_VALUES: frozenset[str] = frozenset({"-", ".", "x", "/", "...", "â€“", "â
 _SPECIAL_ARRAY = pa.array(sorted(SPECIAL_VALUES), pa.string())
 
 #: Regional levels by the length of the official key (AGS); "DG" is Germany.
-LEVEL_BY_LENGTH: dict[int, str] = {2: "DLAND", 3: "REGBEZ", 5: "KREISE", 8: "GEMEINDE"}
+LEVEL_BY_LENGTH: dict[int, str] = {
+    2: "DLAND",
+    3: "REGBEZ",
+    5: "KREISE",
+    8: "GEMEINDE",
+    9: "GEMVB",  # Gemeindeverband (regional key ARS, 9 digits)
+    12: "GEMEINDE",  # Gemeinde by its 12-digit ARS
+}
 
 _GROUPED = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+(?:,\d*)?$")
 
@@ -192,21 +199,26 @@ def raise_field_count(path, line: int | None, found: int, expected: int, is_last
 
 
 _NUMBER_RE = r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?$"
+#: A number with a quality mark: "(123)" (limited reliability) or "123 p" / "123p"
+#: (p provisional, r revised, s estimated, e final).
+_MARKED = re.compile(r"^\((?P<paren>[^()]+)\)$|^(?P<num>.*\d)\s*(?P<mark>[eprs])$")
 
 
 def parse_values(
     cells,
     path: str | Path,
     *,
-    column: str,
+    column: str | int,
     line_of=None,
-) -> tuple[pa.Array, pa.Array]:
-    """Parse official value cells into floats and special-value flags.
+) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """Parse official value cells into floats, special-value flags and quality marks.
 
     A decimal comma (German exports) and a decimal point (English exports) are both
     accepted; German thousands points (``1.234,5``) are accepted when a comma is
     present too. A lone ``1.234`` is read as one point two three four: GENESIS flat
-    files never group thousands.
+    files never group thousands. A number in parentheses (``(12)``, limited
+    reliability) or with a trailing quality letter (``12 p``: provisional) keeps
+    its value; the mark goes to ``marks``.
 
     Parameters
     ----------
@@ -214,8 +226,8 @@ def parse_values(
         The cells as text.
     path : str or Path
         For error messages.
-    column : str
-        Column name, for error messages.
+    column : str or int
+        Column name or number, for error messages.
     line_of : callable, optional
         Maps a positional row index to its 1-based physical line.
 
@@ -225,6 +237,8 @@ def parse_values(
         Null where the cell holds a special symbol or is empty.
     flags : pyarrow.Array of str
         The special symbol, ``""`` for a number or an empty cell.
+    marks : pyarrow.Array of str
+        ``"()"`` or the quality letter of a marked number, else ``""``.
 
     Raises
     ------
@@ -240,12 +254,14 @@ def parse_values(
     values = pc.cast(pc.if_else(is_number, cleaned, pa.scalar(None, pa.string())), pa.float64())
     symbolic = pc.or_(pc.is_in(text, value_set=_SPECIAL_ARRAY), pc.equal(text, ""))
     other = pc.invert(pc.or_(is_number, symbolic))
+    marks = None
     if pc.any(other).as_py():
         positions = np.flatnonzero(other.to_numpy(zero_copy_only=False))
         numbers = values.to_numpy(zero_copy_only=False).copy()
+        mark_list = [""] * len(text)
         for pos in positions:
             cell = text[int(pos)].as_py()
-            number = _parse_grouped(cell)
+            number, mark = _parse_unusual(cell)
             if number is None:
                 raise InputError(
                     path,
@@ -255,9 +271,29 @@ def parse_values(
                     column=column,
                 )
             numbers[pos] = number
+            mark_list[pos] = mark
         values = pa.array(numbers, type=pa.float64(), from_pandas=True)
+        marks = pa.array(mark_list, pa.string())
     flags = pc.if_else(symbolic, text, "")
-    return values, flags
+    if marks is None:
+        marks = pa.array(np.full(len(text), "", dtype=object), pa.string())
+    return values, flags, marks
+
+
+def _parse_unusual(cell: str) -> tuple[float | None, str]:
+    """A grouped German number or a marked number; (None, "") if neither."""
+    number = _parse_grouped(cell)
+    if number is not None:
+        return number, ""
+    m = _MARKED.match(cell)
+    if m is None:
+        return None, ""
+    inner = (m["paren"] if m["paren"] is not None else m["num"]).strip()
+    mark = "()" if m["paren"] is not None else m["mark"]
+    if re.fullmatch(_NUMBER_RE, inner):
+        return float(inner.replace(",", ".")), mark
+    number = _parse_grouped(inner)
+    return (number, mark) if number is not None else (None, "")
 
 
 def _as_arrow(cells) -> pa.Array | pa.ChunkedArray:
@@ -280,7 +316,9 @@ def _parse_grouped(cell: str) -> float | None:
 _ISO_PERIOD = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?(?:P(\d+)([YMWD]))?$")
 _GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 _MONTH_YEAR = re.compile(r"^(\d{1,2})/(\d{4})$")
-_SEMESTER = re.compile(r"^(WS|SS|WiSe|SoSe)\s*(\d{4})(?:/\d{2,4})?$", re.IGNORECASE)
+_SEMESTER = re.compile(
+    r"^(WS|SS|WiSe|SoSe|Wintersemester|Sommersemester)\s*(\d{4})(?:/\d{2,4})?$", re.IGNORECASE
+)
 _SCHOOL_YEAR = re.compile(r"^(\d{4})/(\d{2}|\d{4})$")
 
 
@@ -321,7 +359,7 @@ def parse_time(cell: str) -> tuple[str, pd.Timestamp]:
         return (f"{year:04d}-{month:02d}" if stamp is not pd.NaT else cell), stamp
     m = _SEMESTER.match(cell)
     if m:
-        winter = m[1].lower() in ("ws", "wise")
+        winter = m[1].lower() in ("ws", "wise", "wintersemester")
         year = int(m[2])
         # Winter semesters start in October, summer semesters in April.
         return (f"{year}-10P6M" if winter else f"{year}-04P6M"), _timestamp(

@@ -84,7 +84,8 @@ def read_classic(path: str | Path) -> pd.DataFrame:
         ``period_start`` (from a header row, the title block or the first
         column), ``measure`` and ``measure_label`` (the measure's label: classic
         tables carry no codes), ``unit``, ``value``, ``flag``, ``quality``
-        (always ``""``), then one column per further dimension: row dimensions
+        (``""``, or ``()`` / a quality letter written beside a number such as
+        ``(12)`` or ``12 p``), then one column per further dimension: row dimensions
         (a text column beside the region, e.g. the school type) and column
         dimensions from the header rows, named by the variable label in the
         header (e.g. ``Nationalität``) or, when the header only lists
@@ -499,11 +500,14 @@ def _tidy(block: pa.Table, keys: dict, columns: dict, title: dict, path, line_of
     n_rows = block.num_rows
     value_cols = columns["index"]
     m = len(value_cols)
-    value_parts, flag_parts = [], []
+    value_parts, flag_parts, mark_parts = [], [], []
     for k in value_cols:
-        values, flags = parse_values(block.column(str(k)), path, column=k + 1, line_of=line_of)
+        values, flags, marks = parse_values(
+            block.column(str(k)), path, column=k + 1, line_of=line_of
+        )
         value_parts.append(values)
         flag_parts.append(flags)
+        mark_parts.append(marks)
     # Long rows in table order: region by region, the value columns within. The parsed
     # columns are concatenated column by column, so take them in that order.
     row_index = np.repeat(np.arange(n_rows), m)
@@ -543,7 +547,7 @@ def _tidy(block: pa.Table, keys: dict, columns: dict, title: dict, path, line_of
         "unit": header_column(columns["unit"]),
         "value": pa.concat_arrays(value_parts).take(interleave),
         "flag": pa.concat_arrays(flag_parts).take(interleave),
-        "quality": pa.array([""], pa.string()).take(everywhere),
+        "quality": pa.concat_arrays(mark_parts).take(interleave),
     }
     row_names, col_names = _name_dimensions(len(keys["row_dims"]), columns["dims"], title)
     for name, k in zip(row_names, keys["row_dims"], strict=True):

@@ -377,7 +377,8 @@ def _old_layout(header: list[str], path) -> dict:
     _require(header, _OLD_KEYS, path, "older (Statistik_Code…)")
     positions = _dimension_positions(header, _OLD_DIM, lambda k, p: f"{k}_{p}", _OLD_PARTS, path)
     keys = set(_OLD_KEYS) | {f"{k}_{p}" for k in positions for p in _OLD_PARTS}
-    rest = [name for name in header if name not in keys]
+    # A trailing ';' leaves an unnamed, empty column: not a value variable.
+    rest = [name for name in header if name not in keys and name]
     quality_cols = [name for name in rest if name.lower().endswith("__q")]
     value_cols = [name for name in rest if name not in quality_cols]
     if not value_cols:
@@ -444,6 +445,21 @@ def _first_labels(codes: pa.Array, labels: pa.Array) -> dict[str, str]:
     )
 
 
+_REGIONAL_KEY = r"^(DG|\d{2}|\d{3}|\d{5}|\d{8}|\d{9}|\d{12})?$"
+_REGIONAL_LABEL = re.compile(
+    r"gemeinde|kreis|land|länder|region|deutschland|verband", re.IGNORECASE
+)
+
+
+def _is_regional(codes: list[str], attr_codes: pa.Array, labels: pa.Array) -> bool:
+    """A known regional variable, or one whose attributes are all official regional keys."""
+    if any(code in REGION_VARIABLES for code in codes):
+        return True
+    if not codes or not pc.all(pc.match_substring_regex(attr_codes, _REGIONAL_KEY)).as_py():
+        return False
+    return any(_REGIONAL_LABEL.search(label or "") for label in pc.unique(labels).to_pylist())
+
+
 def _region_and_dimensions(table: pa.Table, layout: dict) -> tuple[dict, dict, dict]:
     """Split the dimension positions into the regional one and the others."""
     dim = layout["dim"]
@@ -458,7 +474,7 @@ def _region_and_dimensions(table: pa.Table, layout: dict) -> tuple[dict, dict, d
         codes = _col(table, dim(k, "code"))
         distinct = [c for c in pc.unique(codes).to_pylist() if c]
         attr_codes = _col(table, dim(k, "attribute_code"))
-        if not region_taken and any(c in REGION_VARIABLES for c in distinct):
+        if not region_taken and _is_regional(distinct, attr_codes, _col(table, dim(k, "label"))):
             region_taken = True
             region = {
                 "level": codes,
@@ -487,14 +503,11 @@ def _region_and_dimensions(table: pa.Table, layout: dict) -> tuple[dict, dict, d
 
 def _tidy_current(table: pa.Table, layout: dict, path, line_of) -> tuple[dict, dict]:
     region, dims, labels = _region_and_dimensions(table, layout)
-    values, flags = parse_values(table.column("value"), path, column="value", line_of=line_of)
-    time, period_start = parse_times(table.column("time"))
-    n = table.num_rows
-    quality = (
-        _col(table, layout["quality"])
-        if layout["quality"]
-        else pa.array(np.full(n, "", dtype=object), pa.string())
+    values, flags, marks = parse_values(
+        table.column("value"), path, column="value", line_of=line_of
     )
+    time, period_start = parse_times(table.column("time"))
+    quality = _merge_quality(_col(table, layout["quality"]) if layout["quality"] else None, marks)
     measure = _col(table, "value_variable_code")
     columns = {
         "statistic": _col(table, "statistics_code"),
@@ -531,16 +544,14 @@ def _tidy_old(table: pa.Table, layout: dict, path, line_of) -> tuple[dict, dict]
     for name in value_names:
         code, label, unit = _split_value_column(name)
         measures[code] = label
-        values, flags = parse_values(table.column(name), path, column=name, line_of=line_of)
+        values, flags, marks = parse_values(table.column(name), path, column=name, line_of=line_of)
         q = layout["quality_of"].get(name)
         parts["measure"].append(pa.array(np.full(n, code, dtype=object), pa.string()))
         parts["measure_label"].append(pa.array(np.full(n, label, dtype=object), pa.string()))
         parts["unit"].append(pa.array(np.full(n, unit, dtype=object), pa.string()))
         parts["value"].append(values)
         parts["flag"].append(flags)
-        parts["quality"].append(
-            _col(table, q) if q else pa.array(np.full(n, "", dtype=object), pa.string())
-        )
+        parts["quality"].append(_merge_quality(_col(table, q) if q else None, marks))
     # Wide to long: the key columns repeat once per value column.
     repeat = pa.array(np.tile(np.arange(n, dtype=np.int64), m))
 
@@ -562,6 +573,13 @@ def _tidy_old(table: pa.Table, layout: dict, path, line_of) -> tuple[dict, dict]
         "dimensions": labels,
     }
     return columns, meta
+
+
+def _merge_quality(quality: pa.Array | None, marks: pa.Array) -> pa.Array:
+    """The quality column, or the mark written into the value cell where it is empty."""
+    if quality is None:
+        return marks
+    return pc.if_else(pc.equal(quality, ""), marks, quality)
 
 
 def _distinct(array: pa.Array) -> str:

@@ -16,7 +16,10 @@ export MPLBACKEND := module://matplotlib_inline.backend_inline
 
 .PHONY: report test lint unit nbval lab demo install refresh-notebooks benchmarks clean-reports format
 
+# With WORKBOOK_MIRROR set (a folder or URL mirroring the official sources) the official
+# data is fetched first (idempotent); `workbook report` then uses it (dataset: auto).
 report: $(STAMP) $(DEMO)
+	@if [ -n "$${WORKBOOK_MIRROR:-}" ]; then $(BIN)/workbook data fetch; fi
 	$(BIN)/workbook report
 	@echo "Open: $(CURDIR)/reports/index.html"
 

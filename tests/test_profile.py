@@ -55,15 +55,15 @@ def test_derived_mint_share_is_nan_without_students(kreise):
     assert "mint_share_of_students_pct" not in kreise.columns, "argument not mutated"
 
 
-def test_side_by_side_index_is_value_over_median(kreise):
+def test_side_by_side_percentiles_by_hand(kreise):
     table = side_by_side(kreise, "01001", "01004")
     row = table.loc["Employees at workplace per 1,000 inhabitants"]
-    median = 450.0  # of 500, 400, 300, 600
-    assert row["Germany (median)"] == median
-    assert row["Aland index"] == pytest.approx(500 / median * 100)
-    assert row["Dheim index"] == pytest.approx(600 / median * 100)
+    assert row["Germany (median)"] == 450.0  # of 500, 400, 300, 600
+    assert row["Aland percentile"] == pytest.approx(50.0)  # 400 and 300 are lower
+    assert row["Dheim percentile"] == pytest.approx(75.0)
     text = describe_comparison(table, "Aland", "Dheim")
     assert "trails Dheim" in text and "employees at workplace" in text
+    assert "inhabitants per" not in text
 
 
 def test_describe_rank_sentence(kreise):

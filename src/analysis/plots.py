@@ -89,7 +89,14 @@ def rank_strip(
     return ax
 
 
-def grouped_bars(table: pd.DataFrame, *, title: str = "", ylabel: str = "", ax=None):
+def grouped_bars(
+    table: pd.DataFrame,
+    *,
+    title: str = "",
+    ylabel: str = "",
+    reference: float | None = None,
+    ax=None,
+):
     """Bars per indicator (rows) and entity (columns), e.g. region vs comparison vs median.
 
     Parameters
@@ -111,7 +118,11 @@ def grouped_bars(table: pd.DataFrame, *, title: str = "", ylabel: str = "", ax=N
             label=str(column),
             color=colours[j % len(colours)],
         )
-    ax.set_xticks(x, [str(i) for i in table.index], rotation=0, fontsize=8)
+    if reference is not None:
+        ax.axhline(reference, color="#555", lw=1, ls="--")
+    import textwrap
+
+    ax.set_xticks(x, [textwrap.fill(str(i), 18) for i in table.index], rotation=0, fontsize=7)
     ax.set_ylabel(ylabel)
     ax.set_title(title, loc="left")
     ax.legend(frameon=False, fontsize=8)
@@ -197,3 +208,113 @@ def choropleth(
     ax.set_axis_off()
     ax.set_title(title, loc="left")
     return ax
+
+
+def observed_vs_expected(
+    predictions: pd.DataFrame,
+    highlight: Sequence[str] = (),
+    *,
+    observed: str = "observed",
+    expected: str = "expected_negbin",
+    key: str = "ags",
+    label: str = "name",
+    title: str = "",
+    ax=None,
+):
+    """Observed against model-expected counts per Kreis (log-log, with the diagonal).
+
+    Parameters
+    ----------
+    predictions : DataFrame
+        One row per Kreis, e.g. ``CountModels.predictions`` of
+        :func:`analysis.champions.fit_count_models`.
+    highlight : sequence of str
+        Kreis codes drawn and labelled in the accent colour.
+    observed, expected, key, label : str
+        Column names.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = _axes(ax, figsize=(5.5, 5))
+    # log1p axes keep Kreise with no champion on the plot
+    x = np.log1p(predictions[expected].to_numpy(dtype=float))
+    y = np.log1p(predictions[observed].to_numpy(dtype=float))
+    chosen = predictions[key].astype(str).isin(set(highlight)).to_numpy()
+    ax.scatter(x[~chosen], y[~chosen], s=12, color=BASE, alpha=0.6, linewidths=0)
+    ax.scatter(x[chosen], y[chosen], s=40, color=ACCENT, zorder=3)
+    for xi, yi, text in zip(x[chosen], y[chosen], predictions.loc[chosen, label], strict=True):
+        ax.annotate(str(text), (xi, yi), xytext=(4, 4), textcoords="offset points", color=ACCENT)
+    top = float(max(x.max(initial=0), y.max(initial=0))) * 1.05
+    ax.plot([0, top], [0, top], color=MUTED, linewidth=1, zorder=0)
+    ticks = [t for t in (0, 1, 2, 5, 10, 20, 50, 100, 200) if np.log1p(t) <= top]
+    ax.set_xticks(np.log1p(ticks), [str(t) for t in ticks])
+    ax.set_yticks(np.log1p(ticks), [str(t) for t in ticks])
+    ax.set_xlabel("expected (model)")
+    ax.set_ylabel("observed")
+    ax.set_title(title, loc="left")
+    return ax
+
+
+def _label(column: object) -> str:
+    """snake_case column names read as words: ``median_germany`` → ``Median germany``."""
+    text = str(column)
+    if "_" in text and text == text.lower():
+        text = text.replace("_", " ")
+        return text[:1].upper() + text[1:]
+    return text
+
+
+def table(
+    frame: pd.DataFrame,
+    *,
+    decimals: int | dict[str, int] = 1,
+    caption: str = "",
+    hide_index: bool = False,
+):
+    """A table for a report: thousands separators, fixed decimals, "–" for missing.
+
+    Integer-valued columns get no decimals. Text is escaped (a ``<script>`` in a name is
+    shown as text).
+
+    Parameters
+    ----------
+    frame : DataFrame
+    decimals : int or dict
+        Decimals for float columns, or per column.
+    caption : str
+    hide_index : bool
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+    """
+    formats = {}
+    for column in frame.columns:
+        series = frame[column]
+        if pd.api.types.is_bool_dtype(series):
+            continue
+        if pd.api.types.is_numeric_dtype(series):
+            values = series.dropna()
+            whole = (
+                len(values) > 0 and bool(((values % 1) == 0).all()) and values.abs().max() >= 1000
+            )
+            places = decimals.get(column, 1) if isinstance(decimals, dict) else decimals
+            places = 0 if pd.api.types.is_integer_dtype(series) or whole else places
+            formats[column] = f"{{:,.{places}f}}"
+    import hashlib
+
+    labels = {c: _label(c) for c in frame.columns}
+    digest = hashlib.sha256(f"{list(frame.columns)}{caption}{frame.shape}".encode()).hexdigest()
+    styler = (
+        frame.style.format(formats, na_rep="–", escape="html")
+        .format_index(escape="html")
+        .format_index(lambda c: labels.get(c, c), axis="columns", escape="html")
+        .set_uuid(digest[:8])  # stable element ids: the same table renders the same bytes
+    )
+    if caption:
+        styler = styler.set_caption(caption)
+    if hide_index:
+        styler = styler.hide(axis="index")
+    return styler

@@ -116,13 +116,18 @@ def region_profile(indicators: pd.DataFrame, region: str) -> pd.DataFrame:
 
 
 def side_by_side(indicators: pd.DataFrame, region: str, compare_to: str) -> pd.DataFrame:
-    """Region vs comparison vs German median, raw and as an index (median = 100).
+    """Region vs comparison vs German median, with each region's percentile.
+
+    Percentiles (share of Kreise with a lower value, 0-100; the median Kreis is 50)
+    put indicators of very different scales on one axis; an index against the
+    median would explode for indicators whose median Kreis is close to zero (most
+    Kreise have no university, so MINT students per inhabitant have a median near 0).
 
     Returns
     -------
     DataFrame
-        Index: indicator label; columns: the two Kreis names, ``Germany (median)`` and
-        ``<name> index`` columns (value / median × 100).
+        Index: indicator label; columns: the two Kreis names, ``Germany (median)``,
+        ``<name> percentile`` for both.
     """
     frame = _by_ags(indicators)
     available, _ = available_indicators(frame)
@@ -132,15 +137,15 @@ def side_by_side(indicators: pd.DataFrame, region: str, compare_to: str) -> pd.D
         name_b = f"{name_b} ({compare_to})"
     rows = {}
     for ind in available:
-        median = float(frame[ind.column].astype(float).median())
+        series = frame[ind.column].astype(float).dropna()
         a = float(frame.loc[region, ind.column])
         b = float(frame.loc[compare_to, ind.column])
         rows[ind.label] = {
             name_a: a,
             name_b: b,
-            "Germany (median)": median,
-            f"{name_a} index": a / median * 100 if median else math.nan,
-            f"{name_b} index": b / median * 100 if median else math.nan,
+            "Germany (median)": float(series.median()),
+            f"{name_a} percentile": float((series < a).mean() * 100),
+            f"{name_b} percentile": float((series < b).mean() * 100),
         }
     return pd.DataFrame.from_dict(rows, orient="index")
 
@@ -183,22 +188,25 @@ def describe_peers(peers: pd.DataFrame, name: str, columns_used: list[str]) -> s
 
 
 def describe_comparison(table: pd.DataFrame, name_a: str, name_b: str) -> str:
-    """Sentences on where A is ahead of / behind B (by the median index)."""
-    ia, ib = f"{name_a} index", f"{name_b} index"
-    if ia not in table or ib not in table:
+    """Sentences on where A is ahead of / behind B (by percentile, 10 points or more)."""
+    pa, pb = f"{name_a} percentile", f"{name_b} percentile"
+    if pa not in table or pb not in table:
         return ""
-    gap = (table[ia] - table[ib]).dropna()
-    ahead = [i for i in gap.index if gap[i] > 5]
-    behind = [i for i in gap.index if gap[i] < -5]
+    gap = (table[pa] - table[pb]).dropna()
+    ahead = [i for i in gap.index if gap[i] >= 10]
+    behind = [i for i in gap.index if gap[i] <= -10]
     parts = []
     if behind:
         parts.append(f"{name_a} trails {name_b} on {', '.join(i.lower() for i in behind)}")
     if ahead:
-        parts.append(f"is ahead on {', '.join(i.lower() for i in ahead)}")
+        lead = "is ahead" if behind else f"{name_a} is ahead of {name_b}"
+        parts.append(f"{lead} on {', '.join(i.lower() for i in ahead)}")
     if not parts:
-        return f"{name_a} and {name_b} are within 5 index points of each other on every indicator."
-    text = "; ".join(parts)
-    return text[0].upper() + text[1:] + " (index: German median = 100)."
+        return (
+            f"{name_a} and {name_b} stand within 10 percentile points of each other on every "
+            "indicator."
+        )
+    return "; ".join(parts) + " (compared by percentile among all Kreise)."
 
 
 def describe_coverage(indicators: pd.DataFrame, missing: list[Indicator]) -> str:

@@ -39,7 +39,7 @@ demo $(DEMO): | $(STAMP)
 	$(BIN)/workbook demo --seed 1
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks validation
+	$(BIN)/ruff check src tests benchmarks validation notebooks
 	$(BIN)/ruff format --check src tests benchmarks validation
 
 unit: $(STAMP) $(DEMO)

@@ -260,3 +260,49 @@ def test_schools_2015_row_dimension_and_header_pairs(official):
     ]
     assert pupils["value"].item() == 8_335_061
     assert set(frame["flag"]) <= {"", "-", ".", "x"}
+
+
+@pytest.mark.parametrize(
+    ("title", "names"),
+    [
+        ("Bevölkerungsstand: Bevölkerung nach Geschlecht - Stichtag 31.12. -", ["Geschlecht"]),
+        (
+            "Bevölkerungsstand: Bevölkerung nach Geschlecht und Altersjahren (79) - Stichtag 31.12. -",
+            ["Geschlecht", "Altersjahren"],
+        ),
+        (
+            "Zu- und Fortzüge nach Altersgruppen (über Gemeindegrenzen und Grenzen des "
+            "Bundesgebietes) - Jahressumme -",
+            ["Altersgruppen"],
+        ),
+        (
+            "Allgemeinbildende Schulen: Schulen, Schüler nach Schulart - Stichtag: Schuljahresbeginn -",
+            ["Schulart"],
+        ),
+        ("Gebietsstand: Gebietsfläche in qkm - Stichtag 31.12. -", []),
+    ],
+)
+def test_dimension_names_from_the_title(title, names):
+    from analysis.sources.classic import _title_candidates
+
+    assert _title_candidates(title) == names
+
+
+def test_regional_depth_on_the_title_line_and_four_header_rows():
+    # Arrange
+    path = FIXTURES / "classic_depth_after_title.csv"
+
+    # Act
+    frame = read_classic(path)
+
+    # Assert
+    assert frame.attrs["title"] == "Einbürgerungen von Ausländern nach Kontinenten - Jahr -"
+    assert frame.attrs["regional_depth"] == "Kreise und krfr. Städte"
+    assert frame.attrs["statistic_label"] == "Einbürgerungsstatistik"
+    assert list(frame.columns) == [*TIDY_COLUMNS, "Kontinente (einschl. staatenlos etc.)"]
+    assert set(frame["measure"]) == {"Einbürgerungen von Ausländern"}
+    assert set(frame["unit"]) == {"Anzahl"}
+    assert set(frame["time"]) == {"2016"}
+    goe = frame[frame["ags"] == "03159"].set_index("Kontinente (einschl. staatenlos etc.)")
+    assert goe.loc["Europa", "value"] == 25
+    assert goe.loc["Insgesamt", "value"] == goe["value"].drop("Insgesamt").sum()

@@ -272,7 +272,7 @@ def _parse_title(rows: list[list[str]]) -> dict:
         "notes": [],
     }
     title_parts: list[str] = []
-    depth_at = next((i for i, line in enumerate(lines) if line.startswith("regionale Tiefe")), None)
+    depth_at = next((i for i, line in enumerate(lines) if "regionale Tiefe" in line), None)
     for i, line in enumerate(lines):
         m = _TABLE.search(line)
         if m:
@@ -281,7 +281,11 @@ def _parse_title(rows: list[list[str]]) -> dict:
         if depth_at is None or i < depth_at:
             title_parts.append(line)
         elif i == depth_at:
-            info["regional_depth"] = line.split(":", 1)[-1].strip()
+            # Sometimes the line also ends the title: "- Jahr - regionale Tiefe: Kreise …".
+            before, _, after = line.partition("regionale Tiefe")
+            if before.strip():
+                title_parts.append(before.strip())
+            info["regional_depth"] = after.lstrip(" :").strip()
         elif i == depth_at + 1:
             info["statistic_label"] = line
         else:
@@ -451,12 +455,13 @@ def _classify_header(header_rows, n_key: int, width: int, title: dict) -> dict:
 
 def _title_candidates(title: str) -> list[str]:
     """Variable names from the title's "nach A, B und C" part."""
-    m = re.search(r"\bnach\s+(.+?)(?:\s+-\s|\s*$)", title)
+    # Parenthesised remarks ("(79)", "(über Gemeindegrenzen und …)") are not names.
+    plain = re.sub(r"\s*\([^()]*\)", "", title)
+    m = re.search(r"\bnach\s+(.+?)(?:\s+-\s|\s+-$|\s*$)", plain)
     if not m:
         return []
     parts = re.split(r",\s*|\s+und\s+|\s+sowie\s+", m[1])
-    names = [re.sub(r"\s*\(\d+\)\s*$", "", p).strip() for p in parts]
-    return [name for name in names if name]
+    return [p.strip() for p in parts if p.strip()]
 
 
 def _name_dimensions(row_dim_count: int, column_dims: list, title: dict) -> tuple[list, list]:

@@ -1,0 +1,873 @@
+"""Personal-data protection for CRM and marketing data.
+
+Four safeguards (DESIGN.md, "Personal data"; crm_formats.md §5):
+
+1. **Allow-list at load.** :data:`ALLOWED_COLUMNS` names, per Salesforce object and
+   for Pardot, the only columns a reader may read. Names, e-mail addresses,
+   phones, addresses, free text, IP addresses, the Pardot ``Owner`` (an e-mail)
+   and user names are never read, so they cannot reach a frame, a cache or a
+   report. :func:`allowed_columns` applies the list to a file's header; extra
+   custom fields can be allowed explicitly unless they look personal
+   (:func:`is_denied`).
+2. **Keyed pseudonyms.** :func:`pseudonymize` is HMAC-SHA256 with a secret from
+   :func:`load_key` (environment or a key file outside the repository); an
+   unkeyed hash of an e-mail or Id could be reversed by a dictionary.
+3. **Small cells.** :func:`suppress_small_cells` hides counts below 5 and, with
+   complementary suppression, every cell from which a hidden one could be
+   recovered through published totals; :func:`disclosure_intervals` proves it
+   with linear programming.
+4. **Teams, not reps.** :func:`team_only` replaces a sales rep by the team.
+
+:func:`html_safe` / :func:`safe_table` escape text (an account called
+``<script>`` is shown as text, not run).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import html
+import os
+import re
+import secrets
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import ParameterError
+
+# --------------------------------------------------------------------------- allow-list
+
+#: Columns a reader may load, by object (Salesforce API names; Pardot names are
+#: normalised to snake_case first, so ``Prospect Id``, ``prospect_id`` and
+#: ``prospectId`` are one name). ``Account.Name`` is the single exception to "no
+#: names": a company name, needed only to match firms to accounts, never shown.
+ALLOWED_COLUMNS: dict[str, frozenset[str]] = {
+    "Opportunity": frozenset(
+        {
+            "Id",
+            "IsDeleted",
+            "AccountId",
+            "StageName",
+            "Amount",
+            "Probability",
+            "CloseDate",
+            "Type",
+            "LeadSource",
+            "ForecastCategory",
+            "CurrencyIsoCode",
+            "CampaignId",
+            "OwnerId",
+            "ContactId",
+            "CreatedDate",
+            "LastModifiedDate",
+            "SystemModstamp",
+        }
+    ),
+    "OpportunityHistory": frozenset(
+        {
+            "Id",
+            "IsDeleted",
+            "OpportunityId",
+            "CreatedDate",
+            "StageName",
+            "Amount",
+            "CloseDate",
+            "Probability",
+            "ForecastCategory",
+            "PrevAmount",
+            "PrevCloseDate",
+            "SystemModstamp",
+        }
+    ),
+    "Account": frozenset(
+        {
+            "Id",
+            "IsDeleted",
+            "MasterRecordId",
+            "Name",
+            "Type",
+            "ParentId",
+            "BillingPostalCode",
+            "BillingCity",
+            "BillingState",
+            "BillingStateCode",
+            "BillingCountry",
+            "BillingCountryCode",
+            "Industry",
+            "AnnualRevenue",
+            "NumberOfEmployees",
+            "AccountSource",
+            "OwnerId",
+            "CreatedDate",
+            "LastModifiedDate",
+            "SystemModstamp",
+        }
+    ),
+    "Lead": frozenset(
+        {
+            "Id",
+            "IsDeleted",
+            "MasterRecordId",
+            "Status",
+            "LeadSource",
+            "Industry",
+            "AnnualRevenue",
+            "NumberOfEmployees",
+            "PostalCode",
+            "Country",
+            "CountryCode",
+            "OwnerId",
+            "IsConverted",
+            "ConvertedDate",
+            "ConvertedAccountId",
+            "ConvertedContactId",
+            "ConvertedOpportunityId",
+            "CreatedDate",
+            "LastModifiedDate",
+            "SystemModstamp",
+        }
+    ),
+    "Contact": frozenset(
+        {
+            "Id",
+            "IsDeleted",
+            "MasterRecordId",
+            "AccountId",
+            "LeadSource",
+            "OwnerId",
+            "CreatedDate",
+            "LastModifiedDate",
+            "SystemModstamp",
+        }
+    ),
+    "Campaign": frozenset(
+        {
+            "Id",
+            "IsDeleted",
+            "ParentId",
+            "Type",
+            "Status",
+            "StartDate",
+            "EndDate",
+            "BudgetedCost",
+            "ActualCost",
+            "IsActive",
+            "CreatedDate",
+            "LastModifiedDate",
+            "SystemModstamp",
+        }
+    ),
+    "CampaignMember": frozenset(
+        {
+            "Id",
+            "IsDeleted",
+            "CampaignId",
+            "LeadId",
+            "ContactId",
+            "Status",
+            "HasResponded",
+            "CreatedDate",
+            "FirstRespondedDate",
+            "LastModifiedDate",
+            "SystemModstamp",
+        }
+    ),
+    "OpportunityStage": frozenset(
+        {
+            "Id",
+            "MasterLabel",
+            "ApiName",
+            "IsActive",
+            "SortOrder",
+            "IsClosed",
+            "IsWon",
+            "ForecastCategory",
+            "ForecastCategoryName",
+            "DefaultProbability",
+        }
+    ),
+    "CurrencyType": frozenset(
+        {"Id", "IsoCode", "ConversionRate", "DecimalPlaces", "IsActive", "IsCorporate"}
+    ),
+    "DatedConversionRate": frozenset(
+        {"Id", "IsoCode", "StartDate", "NextStartDate", "ConversionRate"}
+    ),
+    "User": frozenset({"Id", "IsActive", "UserRoleId", "Department", "Division", "UserType"}),
+    "UserRole": frozenset({"Id", "Name", "ParentRoleId"}),
+    "PardotProspect": frozenset(
+        {
+            "id",
+            "prospect_id",
+            "campaign",
+            "campaign_id",
+            "source",
+            "score",
+            "grade",
+            "crm_lead_fid",
+            "crm_contact_fid",
+            "crm_account_fid",
+            "prospect_account_id",
+            "country",
+            "industry",
+            "annual_revenue",
+            "employees",
+            "lifecycle_stage",
+            "created_by_marketing",
+            "created_at",
+            "created_date",
+            "updated_at",
+            "updated_date",
+            "last_activity_at",
+            "last_activity_date",
+            "is_deleted",
+        }
+    ),
+}
+
+#: Column-name patterns that are personal data or free text. A name matching one
+#: of them is never loaded, whatever an allow-list extension asks for. Matched
+#: against the name lower-cased without ``_``, spaces and a ``__c`` suffix.
+DENIED_PATTERNS: tuple[str, ...] = (
+    r"name$",
+    r"^salutation$",
+    r"^suffix$",
+    r"email",
+    r"phone",
+    r"fax",
+    r"mobile",
+    r"street",
+    r"^mailing",
+    r"^other(street|city|state|postalcode|country|address)",
+    r"address",
+    r"birth",
+    r"title$",
+    r"description",
+    r"nextstep",
+    r"comment",
+    r"note",
+    r"^ip",
+    r"ipaddress",
+    r"^owner$",
+    r"username",
+    r"nickname",
+    r"alias",
+    r"password",
+    r"company",
+    r"website",
+    r"latitude",
+    r"longitude",
+    r"signature",
+    r"photo",
+    r"gender",
+    r"pronoun",
+    r"body$",
+    r"subject$",
+)
+_DENIED = re.compile("|".join(f"(?:{p})" for p in DENIED_PATTERNS))
+
+
+def normalize_name(name: str) -> str:
+    """Snake-case a column name: ``Prospect Id``, ``prospectId`` → ``prospect_id``."""
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name.strip().lstrip("\ufeff"))
+    return re.sub(r"[^0-9a-z]+", "_", text.lower()).strip("_")
+
+
+def is_denied(name: str) -> bool:
+    """True when a column name looks like personal data or free text.
+
+    Examples
+    --------
+    >>> is_denied("ForecastComments__c"), is_denied("Loss_Reason__c")
+    (True, False)
+    """
+    key = re.sub(r"__c$", "", name.strip(), flags=re.IGNORECASE)
+    key = re.sub(r"[\s_\-]+", "", key).lower()
+    return bool(_DENIED.search(key))
+
+
+def allowed_columns(
+    object_name: str, header: Iterable[str], extra: Iterable[str] = ()
+) -> tuple[list[str], list[str]]:
+    """Split a file's header into the columns to read and the columns ignored.
+
+    Parameters
+    ----------
+    object_name : str
+        A key of :data:`ALLOWED_COLUMNS`.
+    header : iterable of str
+        The file's column names.
+    extra : iterable of str
+        Further columns to read (custom ``__c`` fields the analysis needs).
+
+    Returns
+    -------
+    read, ignored : list of str
+        Header names in file order. For ``PardotProspect`` names are compared
+        after :func:`normalize_name`.
+
+    Raises
+    ------
+    ParameterError
+        If ``object_name`` is unknown or an ``extra`` column looks personal.
+    """
+    if object_name not in ALLOWED_COLUMNS:
+        raise ParameterError(
+            "object_name", f"unknown object {object_name!r}; known: {sorted(ALLOWED_COLUMNS)}"
+        )
+    extra = list(extra)
+    for name in extra:
+        if is_denied(name):
+            raise ParameterError(
+                "allow_custom",
+                f"{object_name}.{name} looks like personal data or free text and can "
+                "never be loaded",
+            )
+    allowed = set(ALLOWED_COLUMNS[object_name]) | set(extra)
+    pardot = object_name.startswith("Pardot")
+    if pardot:
+        allowed = {normalize_name(a) for a in allowed}
+    read, ignored = [], []
+    for name in header:
+        key = normalize_name(name) if pardot else name
+        (read if key in allowed else ignored).append(name)
+    return read, ignored
+
+
+# --------------------------------------------------------------------------- pseudonyms
+
+KEY_ENV = "WORKBOOK_PSEUDONYM_KEY"
+KEY_FILE_ENV = "WORKBOOK_PSEUDONYM_KEY_FILE"
+
+
+def default_key_file() -> Path:
+    """``~/.config/workbook/key`` (``$WORKBOOK_PSEUDONYM_KEY_FILE`` overrides it)."""
+    env = os.environ.get(KEY_FILE_ENV)
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "workbook" / "key"
+
+
+def _decode_key(text: str, where: str) -> bytes:
+    text = text.strip()
+    if re.fullmatch(r"[0-9a-fA-F]{32,}", text) and len(text) % 2 == 0:
+        key = bytes.fromhex(text)
+    else:
+        key = text.encode("utf-8")
+    if len(key) < 16:
+        raise ParameterError(where, "the pseudonym key must have at least 16 bytes (32 hex digits)")
+    return key
+
+
+def load_key() -> bytes:
+    """The secret for :func:`pseudonymize`.
+
+    Taken from ``$WORKBOOK_PSEUDONYM_KEY`` (hex or text, at least 16 bytes), else
+    from the key file (:func:`default_key_file`). If there is no key file, a random
+    256-bit key is generated once and stored there with mode 0600, so pseudonyms
+    are stable per installation. The key file must lie outside the repository and
+    the key never appears in an output.
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    ParameterError
+        A key that is too short, or a key file inside the project folder.
+    """
+    env = os.environ.get(KEY_ENV)
+    if env:
+        return _decode_key(env, KEY_ENV)
+    path = default_key_file().resolve()
+    from analysis.paths import project_root
+
+    root = project_root().resolve()
+    if path == root or root in path.parents:
+        raise ParameterError(
+            KEY_FILE_ENV, f"the key file {path} is inside the project folder; keep it outside"
+        )
+    if path.is_file():
+        return _decode_key(path.read_text(encoding="ascii"), str(path))
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # created meanwhile by another process
+        return _decode_key(path.read_text(encoding="ascii"), str(path))
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secrets.token_hex(32) + "\n")
+    return _decode_key(path.read_text(encoding="ascii"), str(path))
+
+
+def pseudonymize(ids: pd.Series | Iterable[str], key: bytes) -> pd.Series:
+    """Keyed pseudonyms: the first 16 hex digits of HMAC-SHA256(key, id).
+
+    Parameters
+    ----------
+    ids : Series or iterable of str
+        Identifiers (Salesforce Ids, Pardot prospect ids, e-mail addresses ...).
+    key : bytes
+        The secret (:func:`load_key`).
+
+    Returns
+    -------
+    Series of str
+        Same index; ``""`` for blank or missing ids. Equal ids give equal
+        pseudonyms under one key; without the key they cannot be reversed.
+    """
+    if not isinstance(key, bytes | bytearray) or len(key) < 16:
+        raise ParameterError("key", "expected a secret of at least 16 bytes (see load_key)")
+    series = ids if isinstance(ids, pd.Series) else pd.Series(list(ids), dtype="str")
+    text = series.astype("str").fillna("")
+    codes, uniques = pd.factorize(text)
+    digests = np.array(
+        [
+            hmac.new(key, u.encode("utf-8"), hashlib.sha256).hexdigest()[:16] if u else ""
+            for u in uniques
+        ]
+        + [""],
+        dtype=object,
+    )
+    return pd.Series(digests[codes], index=series.index, dtype="str", name=series.name)
+
+
+# --------------------------------------------------------------------------- small cells
+
+TOTAL = "Total"
+SUPPRESSION_NOTE = (
+    "x = suppressed: fewer than {threshold} records, or hidden so that totals do not "
+    "reveal such a cell"
+)
+
+
+def _extended(counts: np.ndarray, totals: str) -> tuple[np.ndarray, list[list[tuple[int, float]]]]:
+    """The table with margins and its additive relations (each sums to zero)."""
+    n_rows, n_cols = counts.shape
+    row_totals = totals in ("both", "rows")
+    col_totals = totals in ("both", "columns")
+    ext = np.zeros((n_rows + col_totals, n_cols + row_totals))
+    ext[:n_rows, :n_cols] = counts
+    if row_totals:
+        ext[:n_rows, n_cols] = counts.sum(axis=1)
+    if col_totals:
+        ext[n_rows, :n_cols] = counts.sum(axis=0)
+    if row_totals and col_totals:
+        ext[n_rows, n_cols] = counts.sum()
+    width = ext.shape[1]
+    relations = []
+    if row_totals:
+        for i in range(ext.shape[0]):
+            relations.append(
+                [(i * width + j, 1.0) for j in range(n_cols)] + [(i * width + n_cols, -1.0)]
+            )
+    if col_totals:
+        for j in range(ext.shape[1]):
+            relations.append(
+                [(i * width + j, 1.0) for i in range(n_rows)] + [(n_rows * width + j, -1.0)]
+            )
+    return ext, relations
+
+
+def _determined(cells: list[int], relations: list[list[tuple[int, float]]]) -> np.ndarray:
+    """Which suppressed cells the published relations pin down (exactly, over the reals)."""
+    if not cells:
+        return np.zeros(0, dtype=bool)
+    where = {c: k for k, c in enumerate(cells)}
+    rows = []
+    for rel in relations:
+        vec = np.zeros(len(cells))
+        for cell, coef in rel:
+            if cell in where:
+                vec[where[cell]] = coef
+        if vec.any():
+            rows.append(vec)
+    if not rows:
+        return np.zeros(len(cells), dtype=bool)
+    a = np.array(rows)
+    # Null space of A: free directions of the suppressed cells given the relations.
+    _, sing, vt = np.linalg.svd(a)
+    rank = int((sing > 1e-9 * max(a.shape)).sum())
+    null = vt[rank:].T
+    if null.shape[1] == 0:
+        return np.ones(len(cells), dtype=bool)
+    return np.linalg.norm(null, axis=1) < 1e-9
+
+
+def suppression_pattern(
+    counts: pd.DataFrame,
+    *,
+    threshold: int = 5,
+    totals: str = "both",
+    include_zeros: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Primary and complementary suppression for a two-way table of counts.
+
+    Primary: every cell (margins included) with fewer than ``threshold`` records
+    (zeros only with ``include_zeros``). Complementary: further cells, cheapest
+    first (small interior cells before margins, never empty cells, which cannot
+    hide anything), until no hidden cell is determined by the published cells and
+    totals - checked exactly with the null space of the additive relations.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        Counts without margins (rows × columns).
+    threshold : int
+    totals : {"both", "rows", "columns", "none"}
+        Which totals are published: ``"rows"`` adds a Total column (a total per
+        row), ``"columns"`` a Total row, ``"both"`` both and the grand total.
+    include_zeros : bool
+        Treat empty cells as small.
+
+    Returns
+    -------
+    table : DataFrame
+        The counts with the requested margins (labelled ``"Total"``).
+    primary, complementary : DataFrame of bool
+        Aligned with ``table``.
+
+    Raises
+    ------
+    ParameterError
+        For a bad ``totals`` or negative counts.
+    """
+    if totals not in ("both", "rows", "columns", "none"):
+        raise ParameterError(
+            "totals", f"expected 'both', 'rows', 'columns' or 'none', got {totals!r}"
+        )
+    values = counts.to_numpy(dtype=float)
+    if np.isnan(values).any() or (values < 0).any():
+        raise ParameterError("counts", "expected non-negative counts without missing values")
+    ext, relations = _extended(values, totals)
+    n_rows, n_cols = values.shape
+    height, width = ext.shape
+    flat = ext.ravel()
+    small = (flat < threshold) & ((flat > 0) | include_zeros)
+    primary = set(np.flatnonzero(small).tolist())
+    suppressed = set(primary)
+    is_margin = np.zeros(ext.shape, dtype=bool)
+    is_margin[n_rows:, :] = True
+    is_margin[:, n_cols:] = True
+    # Cost of hiding a cell: its size; margins only as a last resort, never a zero.
+    cost = flat + np.where(is_margin.ravel(), 1e9, 0.0)
+    if height > n_rows and width > n_cols:
+        cost[-1] += 1e12  # the grand total last of all
+    cost[flat <= 0] = np.inf
+    member_of: dict[int, list[int]] = {}
+    for r, rel in enumerate(relations):
+        for cell, _ in rel:
+            member_of.setdefault(cell, []).append(r)
+    for _ in range(flat.size):
+        cells = sorted(suppressed)
+        determined = _determined(cells, relations)
+        exposed = [c for c, d in zip(cells, determined, strict=True) if d]
+        if not exposed:
+            break
+        target = exposed[0]
+        candidates = sorted(
+            {c for r in member_of.get(target, []) for c, _ in relations[r]} - suppressed,
+            key=lambda c: cost[c],
+        )
+        candidates = [c for c in candidates if np.isfinite(cost[c])]
+        added = False
+        for cand in candidates:
+            trial = sorted(suppressed | {cand})
+            if not _determined(trial, relations)[trial.index(target)]:
+                suppressed.add(cand)
+                added = True
+                break
+        if added:
+            continue
+        rect = _cheapest_rectangle(target, width, n_rows, n_cols, cost, suppressed)
+        if rect:
+            suppressed |= rect
+        elif candidates:
+            suppressed.add(candidates[0])
+        else:
+            raise ParameterError(
+                "counts", "cannot protect the small cells of this table; publish it without totals"
+            )
+    index = list(counts.index) + ([TOTAL] if height > n_rows else [])
+    columns = list(counts.columns) + ([TOTAL] if width > n_cols else [])
+    table = pd.DataFrame(ext, index=index, columns=columns)
+    if np.issubdtype(counts.to_numpy().dtype, np.integer):
+        table = table.astype("int64")
+    prim = np.zeros(flat.size, dtype=bool)
+    prim[list(primary)] = True
+    comp = np.zeros(flat.size, dtype=bool)
+    comp[list(suppressed - primary)] = True
+    primary_frame = pd.DataFrame(prim.reshape(ext.shape), index=index, columns=columns)
+    comp_frame = pd.DataFrame(comp.reshape(ext.shape), index=index, columns=columns)
+    return table, primary_frame, comp_frame
+
+
+def _cheapest_rectangle(
+    target: int, width: int, n_rows: int, n_cols: int, cost: np.ndarray, suppressed: set[int]
+) -> set[int]:
+    """Three interior cells completing a rectangle with an interior target cell."""
+    r, c = divmod(target, width)
+    if r >= n_rows or c >= n_cols:
+        return set()
+    grid = cost.reshape(-1, width)[:n_rows, :n_cols].copy()
+    for cell in suppressed:
+        i, j = divmod(cell, width)
+        if i < n_rows and j < n_cols:
+            grid[i, j] = 0.0
+    total = grid[r, :][None, :] + grid[:, c][:, None] + grid
+    total[r, :] = np.inf
+    total[:, c] = np.inf
+    if not np.isfinite(total).any():
+        return set()
+    i, j = np.unravel_index(np.argmin(total), total.shape)
+    return {r * width + j, i * width + c, i * width + j} - suppressed
+
+
+def suppress_small_cells(
+    table: pd.DataFrame,
+    counts: pd.DataFrame | str | None = None,
+    threshold: int = 5,
+    totals: str = "both",
+    *,
+    label: str = "x",
+    include_zeros: bool = False,
+) -> pd.DataFrame:
+    """Publishable version of a table: small cells and their complements hidden.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Either a two-way table of counts or additive values (sums) without margins,
+        or a long table with a count column (then give ``counts`` as its name).
+    counts : DataFrame, str or None
+        ``None``: ``table`` holds the counts. A DataFrame: the counts behind
+        ``table`` (same shape); suppression follows the counts. A column name:
+        ``table`` is long; rows with fewer than ``threshold`` records have all
+        numeric cells hidden (long tables carry no totals).
+    threshold : int
+        Smallest publishable number of records (5).
+    totals : {"both", "rows", "columns", "none"}
+        Margins to publish (see :func:`suppression_pattern`).
+    label : str
+        Shown instead of a hidden number; the same for primary and complementary
+        cells (different labels would say which hidden cells are large).
+    include_zeros : bool
+
+    Returns
+    -------
+    DataFrame
+        Object dtype: numbers or ``label``. ``attrs`` holds ``suppressed`` (bool
+        mask), ``n_primary``, ``n_complementary`` and ``note`` (a footnote).
+
+    Examples
+    --------
+    >>> counts = pd.DataFrame({"a": [10, 3], "b": [12, 20]}, index=["x", "y"])
+    >>> suppress_small_cells(counts).loc["y", "a"]
+    'x'
+    """
+    note = SUPPRESSION_NOTE.format(threshold=threshold).replace("x =", f"{label} =")
+    if isinstance(counts, str):
+        if counts not in table.columns:
+            raise ParameterError("counts", f"no column {counts!r} in the table")
+        small = table[counts].to_numpy(dtype=float) < threshold
+        if not include_zeros:
+            small &= table[counts].to_numpy(dtype=float) > 0
+        numeric = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])]
+        shown = table.astype({c: object for c in numeric})
+        mask = pd.DataFrame(False, index=table.index, columns=table.columns)
+        for col in numeric:
+            shown[col] = shown[col].where(~small, label)
+            mask[col] = small
+        shown.attrs = {
+            "suppressed": mask,
+            "n_primary": int(small.sum()),
+            "n_complementary": 0,
+            "note": note,
+        }
+        return shown
+    count_table = table if counts is None else counts
+    if counts is not None and counts.shape != table.shape:
+        raise ParameterError("counts", "expected the same shape as the table")
+    published, primary, complementary = suppression_pattern(
+        count_table, threshold=threshold, totals=totals, include_zeros=include_zeros
+    )
+    if counts is not None:
+        published, _ = _with_margins(table, totals)
+    hidden = primary | complementary
+    shown = published.astype(object).where(~hidden, label)
+    shown.attrs = {
+        "suppressed": hidden,
+        "n_primary": int(primary.to_numpy().sum()),
+        "n_complementary": int(complementary.to_numpy().sum()),
+        "note": note,
+    }
+    return shown
+
+
+def _with_margins(values: pd.DataFrame, totals: str) -> tuple[pd.DataFrame, None]:
+    ext, _ = _extended(values.to_numpy(dtype=float), totals)
+    index = list(values.index) + ([TOTAL] if ext.shape[0] > values.shape[0] else [])
+    columns = list(values.columns) + ([TOTAL] if ext.shape[1] > values.shape[1] else [])
+    return pd.DataFrame(ext, index=index, columns=columns), None
+
+
+def disclosure_intervals(
+    counts: pd.DataFrame, suppressed: pd.DataFrame, totals: str = "both"
+) -> pd.DataFrame:
+    """What an attacker can infer about each hidden cell from the published ones.
+
+    Solves two linear programmes per hidden cell (minimise and maximise it subject
+    to the published cells, the totals and non-negativity). A hidden cell is safe
+    when its interval is wider than zero; an interval of width zero means the
+    published table reveals it.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        The true counts without margins.
+    suppressed : DataFrame of bool
+        The mask returned by :func:`suppression_pattern` (with margins).
+    totals : str
+        As used for the suppression.
+
+    Returns
+    -------
+    DataFrame
+        ``row, column, value, lower, upper`` for every hidden cell.
+    """
+    from scipy.optimize import linprog
+
+    ext, relations = _extended(counts.to_numpy(dtype=float), totals)
+    mask = suppressed.to_numpy(dtype=bool).ravel()
+    if mask.size != ext.size:
+        raise ParameterError(
+            "suppressed", "expected the mask with margins from suppression_pattern"
+        )
+    flat = ext.ravel()
+    hidden = np.flatnonzero(mask)
+    where = {c: k for k, c in enumerate(hidden)}
+    a_eq, b_eq = [], []
+    for rel in relations:
+        vec = np.zeros(hidden.size)
+        rhs = 0.0
+        for cell, coef in rel:
+            if cell in where:
+                vec[where[cell]] = coef
+            else:
+                rhs -= coef * flat[cell]
+        if vec.any():
+            a_eq.append(vec)
+            b_eq.append(rhs)
+    rows = []
+    labels_r = list(suppressed.index)
+    labels_c = list(suppressed.columns)
+    width = ext.shape[1]
+    for k, cell in enumerate(hidden):
+        objective = np.zeros(hidden.size)
+        objective[k] = 1.0
+        bounds = []
+        for sense in (1.0, -1.0):
+            if a_eq:
+                res = linprog(
+                    sense * objective,
+                    A_eq=np.array(a_eq),
+                    b_eq=np.array(b_eq),
+                    bounds=(0, None),
+                    method="highs",
+                )
+                bounds.append(sense * res.fun if res.status == 0 else np.inf * sense)
+            else:
+                bounds.append(0.0 if sense > 0 else np.inf)
+        r, c = divmod(int(cell), width)
+        rows.append((labels_r[r], labels_c[c], flat[cell], bounds[0], bounds[1]))
+    return pd.DataFrame(rows, columns=["row", "column", "value", "lower", "upper"])
+
+
+# --------------------------------------------------------------------------- teams
+
+OTHER_TEAMS = "other teams"
+UNKNOWN_TEAM = "(unknown team)"
+
+
+def team_only(
+    frame: pd.DataFrame,
+    owner_col: str,
+    users: pd.DataFrame,
+    *,
+    team_col: str = "team",
+    min_team_size: int = 3,
+) -> pd.DataFrame:
+    """Replace the owner (a sales rep) by the owner's team.
+
+    Teams with fewer than ``min_team_size`` distinct owners in ``frame`` are pooled
+    into ``"other teams"``: a "team" of one is the rep (works-council rules).
+
+    Parameters
+    ----------
+    frame : DataFrame
+    owner_col : str
+        Column of user Ids (e.g. ``owner_id``); removed from the result.
+    users : DataFrame
+        ``user_id`` and ``team`` (``CrmData.users``).
+    team_col : str
+    min_team_size : int
+
+    Returns
+    -------
+    DataFrame
+        ``frame`` without ``owner_col`` and with ``team_col``; ``attrs['pooled_teams']``
+        lists the teams pooled.
+    """
+    if owner_col not in frame.columns:
+        raise ParameterError("owner_col", f"no column {owner_col!r} in the frame")
+    missing = {"user_id", "team"} - set(users.columns)
+    if missing:
+        raise ParameterError(
+            "users", f"expected columns user_id and team, missing {sorted(missing)}"
+        )
+    team_of = users.drop_duplicates("user_id").set_index("user_id")["team"].astype("str")
+    team = frame[owner_col].astype("str").map(team_of)
+    team = team.fillna(UNKNOWN_TEAM).replace("", UNKNOWN_TEAM).astype("str")
+    size = frame[owner_col].groupby(team.to_numpy()).nunique()
+    small = sorted(size.index[size < min_team_size])
+    team = team.where(~team.isin(small), OTHER_TEAMS)
+    out = frame.drop(columns=[owner_col]).assign(**{team_col: team.to_numpy()})
+    out.attrs = {**frame.attrs, "pooled_teams": small}
+    return out
+
+
+# --------------------------------------------------------------------------- display
+
+
+def html_safe(text: object) -> str:
+    """Escape text for HTML: ``<script>`` is shown as text, never run.
+
+    Examples
+    --------
+    >>> html_safe("<script>alert(1)</script> & Co")
+    '&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co'
+    """
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def safe_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with every text cell and label HTML-escaped.
+
+    ``DataFrame.to_html`` and the report renderer already escape; use this for
+    paths that do not (``Styler`` with ``escape=False``, Markdown built from
+    values, custom HTML).
+    """
+
+    def esc(value: object) -> object:
+        return html_safe(value) if isinstance(value, str) else value
+
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(esc, na_action="ignore")
+    out.index = out.index.map(esc)
+    out.columns = out.columns.map(esc)
+    return out

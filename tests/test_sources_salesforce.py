@@ -1,0 +1,528 @@
+"""Tests for analysis.sources.salesforce (Data Export, report exports, load_crm)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from analysis.errors import InputError, ParameterError
+from analysis.privacy import pseudonymize
+from analysis.sources import _csv
+from analysis.sources.salesforce import fill_rates, load_crm, read_export, read_report
+
+FIXTURES = Path(__file__).parent / "fixtures" / "crm"
+EXPORT = FIXTURES / "export"
+BAD = FIXTURES / "bad"
+REPORTS = FIXTURES / "reports"
+KEY = b"test-key-0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def crm():
+    return load_crm(EXPORT, key=KEY)
+
+
+def _ids(frame: pd.DataFrame, column: str = "opportunity_id") -> list[str]:
+    return frame[column].tolist()
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[str]], **kwargs) -> Path:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator=kwargs.get("eol", "\n"))
+    writer.writerow(header)
+    writer.writerows(rows)
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- Ids
+
+
+def test_id15_to_18_matches_known_pairs():
+    # Pairs from Salesforce's demo data export (crm_formats.md §1.1).
+    short = ["0064600000J5S5T", "0014600001TvgfZ", "00546000001l1cJ", "0084600000iqknn"]
+    expected = [
+        "0064600000J5S5TAAV",
+        "0014600001TvgfZAAR",
+        "00546000001l1cJAAQ",
+        "0084600000iqknnAAA",
+    ]
+
+    result = _csv.id15_to_18(np.array(short))
+
+    assert result.tolist() == expected
+
+
+def test_id15_to_18_keeps_case_sensitive_ids_apart():
+    upper, lower = _csv.id15_to_18(np.array(["0064600000J5S5T", "0064600000j5s5t"]))
+
+    assert upper.lower() != lower.lower()
+
+
+def test_parse_ids_turns_sentinel_into_blank_and_flags_bad_ids():
+    values = pa.array(["0064600000J5S5TAAV", "000000000000000AAA", "", "0064600000J5S5T", "123"])
+
+    ids, bad = _csv.parse_ids(values)
+
+    assert ids.to_pylist() == ["0064600000J5S5TAAV", "", "", "0064600000J5S5TAAV", ""]
+    assert bad.tolist() == [False, False, False, False, True]
+
+
+def test_duplicated_ids_agrees_with_pandas():
+    rng = np.random.default_rng(3)
+    pool = _csv.id15_to_18(np.array([f"006{n:012d}" for n in range(300)]))
+    sample = rng.choice(pool, size=500).tolist() + [""] * 20
+
+    result = _csv.duplicated_ids(pa.array(sample))
+
+    expected = pd.Series(sample).duplicated(keep=False).to_numpy() & (np.array(sample) != "")
+    np.testing.assert_array_equal(result, expected)
+
+
+# --------------------------------------------------------------------------- values
+
+
+def test_parse_datetimes_accepts_export_shapes_and_rejects_impossible_dates():
+    values = pa.array(
+        [
+            "2023-05-11 00:00:00",
+            "2023-06-15",
+            "2023-02-07T20:47:49.000Z",
+            "2023-02-07T21:47:49+01:00",
+            "2024-02-31 00:00:00",
+            "31.02.2024",
+            "",
+        ]
+    )
+
+    out, bad = _csv.parse_datetimes(values)
+
+    assert out[:4].astype(str).tolist() == [
+        "2023-05-11T00:00:00.000000",
+        "2023-06-15T00:00:00.000000",
+        "2023-02-07T20:47:49.000000",
+        "2023-02-07T20:47:49.000000",
+    ]
+    assert bad.tolist() == [False, False, False, False, True, True, False]
+    assert np.isnat(out[6])
+
+
+def test_parse_locale_datetimes_handles_us_and_german_shapes():
+    us, bad_us = _csv.parse_locale_datetimes(pa.array(["12/31/2024 3:15 PM", "2/29/2023"]), "mdy/")
+    de, bad_de = _csv.parse_locale_datetimes(pa.array(["31.12.2024 15:15", "31.02.2024"]), "dmy.")
+
+    assert str(us[0]) == "2024-12-31T15:15:00.000000" and bad_us.tolist() == [False, True]
+    assert str(de[0]) == "2024-12-31T15:15:00.000000" and bad_de.tolist() == [False, True]
+
+
+def test_sniffers_decide_from_unambiguous_cells():
+    assert _csv.sniff_decimal(["1.234", "15.000,00"]) == ","
+    assert _csv.sniff_decimal(["1,234.50", "7"]) == "."
+    assert _csv.sniff_decimal(["1.234"], default=",") == ","
+    assert _csv.sniff_date_order(["05/11/2023", "13/01/2023"]) == "dmy/"
+    assert _csv.sniff_date_order(["05/11/2023", "01/13/2023"]) == "mdy/"
+    assert _csv.sniff_date_order(["11.05.2023"]) == "dmy."
+
+
+def test_parse_locale_numbers_reads_grouping_and_currency():
+    numbers, currency, bad = _csv.parse_locale_numbers(
+        pa.array(["12.500,00 €", "EUR 1.234,5", "-3", "", "1,2,3"]), ","
+    )
+
+    np.testing.assert_allclose(numbers[:3], [12500.0, 1234.5, -3.0])
+    assert currency.tolist()[:2] == ["EUR", "EUR"]
+    assert bad.tolist() == [False, False, False, False, True]
+
+
+# --------------------------------------------------------------------------- Data Export
+
+
+def test_load_crm_reads_the_data_export(crm):
+    opps = crm.opportunities
+
+    assert len(opps) == 5  # six rows, one IsDeleted="1"
+    assert crm.quarantine.empty
+    assert opps.dtypes["close_date"] == "datetime64[us]"
+    assert opps.dtypes["is_won"] == np.dtype(bool)
+    by_id = opps.set_index("opportunity_id")
+    o2 = by_id.loc["0065gAb0x000002ABA"]
+    assert o2["created_date"] == pd.Timestamp("2023-02-07 20:47:49")  # ISO T…Z in the file
+    assert o2["close_date"] == pd.Timestamp("2023-06-15")  # no time part in the file
+    assert o2["campaign_id"] == ""  # the 000000000000000AAA sentinel
+    assert o2["lead_source"] == ""
+
+
+def test_stage_semantics_come_from_opportunity_stage(crm):
+    flags = crm.opportunities.set_index("stage_name")[["is_closed", "is_won"]]
+
+    assert flags.loc["Closed Won"].iloc[0].tolist() == [True, True]
+    assert flags.loc["Closed Lost"].tolist() == [True, False]
+    # A custom stage: classified by the table, not by its name.
+    assert flags.loc["Verhandlung"].tolist() == [False, False]
+    assert crm.attrs["stage_source"].endswith("OpportunityStage.csv")
+
+
+def test_amount_eur_uses_dated_rate_for_the_close_date(crm):
+    eur = crm.opportunities.set_index("opportunity_id")["amount_eur"]
+
+    assert eur["0065gAb0x000001ABA"] == pytest.approx(15000.0)  # EUR
+    assert eur["0065gAb0x000002ABA"] == pytest.approx(20000 / 1.08)  # 2023 dated USD rate
+    assert eur["0065gAb0x000003ABA"] == pytest.approx(5000.5 / 1.10)  # 2024 dated USD rate
+    assert eur["0065gAb0x000006ABA"] == pytest.approx(1200 / 1.2)  # before any dated period
+    assert np.isnan(eur["0065gAb0x000005ABA"])  # blank amount
+    assert crm.attrs["n_dated_rate"] == 2
+
+
+def test_amount_eur_converts_through_a_non_eur_corporate_currency(tmp_path):
+    header = ["Id", "StageName", "Amount", "CurrencyIsoCode", "CloseDate", "CreatedDate"]
+    _write_csv(
+        tmp_path / "Opportunity.csv",
+        header,
+        [
+            [
+                "0064600000J5S5TAAV",
+                "Closed Won",
+                "800",
+                "GBP",
+                "2024-01-31 00:00:00",
+                "2024-01-01 00:00:00",
+            ],
+            [
+                "0064600000J5S5UAAV",
+                "Closed Won",
+                "100",
+                "USD",
+                "2024-01-31 00:00:00",
+                "2024-01-01 00:00:00",
+            ],
+        ],
+    )
+    _write_csv(
+        tmp_path / "CurrencyType.csv",
+        ["IsoCode", "ConversionRate", "IsCorporate"],
+        [
+            ["USD", "1", "1"],
+            ["GBP", "0.8", "0"],
+            ["EUR", "0.9", "0"],
+        ],
+    )
+
+    crm = load_crm(tmp_path, key=KEY)
+
+    eur = crm.opportunities.set_index("currency")["amount_eur"]
+    assert eur["GBP"] == pytest.approx(800 / 0.8 * 0.9)
+    assert eur["USD"] == pytest.approx(100 * 0.9)
+    assert crm.attrs["corporate_currency"] == "USD"
+
+
+def test_single_currency_org_without_currency_columns(tmp_path):
+    shutil.copy(BAD / "no_stage_table_default" / "Opportunity.csv", tmp_path / "Opportunity.csv")
+
+    crm = load_crm(tmp_path, key=KEY)
+
+    assert (crm.opportunities["amount_eur"] == crm.opportunities["amount"]).all()
+    assert crm.attrs["stage_source"].startswith("Salesforce default stages")
+    assert "Account.csv" in crm.attrs["missing_files"]
+    assert crm.accounts.empty and "account_id" in crm.accounts.columns
+
+
+def test_deleted_and_merged_records_are_counted_not_used(crm):
+    quality = crm.quality.set_index("object")
+
+    assert quality.loc["Opportunity", "n_deleted"] == 1
+    assert quality.loc["OpportunityHistory", "n_deleted"] == 1
+    assert quality.loc["Account", "n_merged"] == 1
+    assert quality.loc["Lead", "n_merged"] == 1
+    assert "0015gAb0x000002ABA" not in set(crm.accounts["account_id"])  # merged away
+    # MasterRecordId holding the null sentinel is not a merge.
+    assert "0015gAb0x000004ABA" in set(crm.accounts["account_id"])
+
+
+def test_encodings_are_sniffed_and_postal_codes_stay_text(crm):
+    accounts = crm.accounts.set_index("account_id")
+
+    assert crm.attrs["encodings"]["Account"] == "cp1252"
+    assert crm.attrs["encodings"]["Lead"] == "utf-8-sig"
+    assert accounts.loc["0015gAb0x000003ABA", "billing_city"] == "Köln"
+    assert accounts.loc["0015gAb0x000004ABA", "billing_city"] == "København"
+    assert accounts.loc["0015gAb0x000001ABA", "billing_postal_code"] == "01067"
+
+
+def test_unknown_custom_fields_are_ignored_unless_allowed(tmp_path):
+    default = read_export(EXPORT / "Opportunity.csv", "Opportunity", key=KEY)
+    allowed = read_export(
+        EXPORT / "Opportunity.csv", "Opportunity", allow_custom=["Loss_Reason__c"], key=KEY
+    )
+
+    assert "loss_reason" not in default.frame.columns
+    assert "Loss_Reason__c" in default.info["ignored_columns"]
+    assert (
+        allowed.frame.set_index("opportunity_id").loc["0065gAb0x000002ABA", "loss_reason"]
+        == "Price"
+    )
+    with pytest.raises(ParameterError, match="ForecastComments__c"):
+        read_export(EXPORT / "Opportunity.csv", "Opportunity", allow_custom=["ForecastComments__c"])
+
+
+def test_missing_optional_columns_are_tolerated(tmp_path):
+    path = _write_csv(
+        tmp_path / "Opportunity.csv",
+        ["Id", "StageName", "Amount", "CloseDate", "CreatedDate"],
+        [["0064600000J5S5TAAV", "Prospecting", "10", "2024-01-01", "2024-01-01"]],
+    )
+
+    obj = read_export(path, "Opportunity", key=KEY)
+
+    assert obj.frame.loc[0, "lead_source"] == ""
+    assert np.isnan(obj.frame.loc[0, "probability"])
+    assert "LeadSource" in obj.info["missing_optional_columns"]
+
+
+def test_history_forecast_labels_become_api_values(crm):
+    values = set(crm.opportunity_history["forecast_category"])
+
+    assert values <= {"Pipeline", "BestCase", "Forecast", "Omitted", "Closed"}
+    assert {"BestCase", "Forecast"} <= values
+
+
+def test_users_carry_team_not_names(crm):
+    users = crm.users.set_index("user_id")
+
+    assert list(crm.users.columns) == ["user_id", "team", "is_active"]
+    assert users.loc["0055gAb0x000001ABA", "team"] == "Sales DACH North"  # from UserRole
+    assert users.loc["0055gAb0x000003ABA", "team"] == "Marketing"  # Department, no role
+
+
+def test_fill_rates_by_month_by_hand():
+    frame = pd.DataFrame(
+        {
+            "created_date": pd.to_datetime(["2024-01-05", "2024-01-20", "2024-02-01"]),
+            "lead_source": pd.Series(["Web", "", "Partner"], dtype="str"),
+            "amount": [1.0, np.nan, np.nan],
+        }
+    )
+
+    rates = fill_rates(frame, "Opportunity").set_index(["field", "month"])["fill_rate"]
+
+    assert rates[("lead_source", pd.Timestamp("2024-01-01"))] == pytest.approx(0.5)
+    assert rates[("amount", pd.Timestamp("2024-02-01"))] == pytest.approx(0.0)
+
+
+def test_crm_fill_rates_cover_every_object(crm):
+    rates = crm.fill_rates
+
+    assert {"Opportunity", "Account", "PardotProspect"} <= set(rates["object"])
+    assert rates["fill_rate"].between(0, 1).all()
+
+
+# --------------------------------------------------------------------------- reports
+
+
+def test_english_report_export():
+    obj = read_report(REPORTS / "opportunities_en.csv", key=KEY)
+    frame = obj.frame
+
+    assert _ids(frame) == ["0064600000J5S5TAAV", "0064600000J5S5UAAV", "0064600000j5s5tAAA"]
+    np.testing.assert_allclose(frame["amount"], [15000.0, 1234.56, 500.0])
+    assert frame["close_date"].tolist()[2] == pd.Timestamp("2024-12-24")
+    assert [kind for _, kind in obj.info["footer"]] == ["grand_totals", "confidential", "copyright"]
+    assert obj.info["footer_records"] == 3 and "footer_mismatch" not in obj.info
+    assert "Opportunity Owner" in obj.info["ignored_columns"]
+
+
+def test_german_semicolon_report_export():
+    obj = read_report(REPORTS / "opportunities_de_semicolon.csv", key=KEY)
+    frame = obj.frame
+
+    assert obj.info["encoding"] == "cp1252" and obj.info["decimal"] == ","
+    np.testing.assert_allclose(frame["amount"], [15000.0, 1234.56, 500.5])
+    assert frame["created_date"].tolist()[0] == pd.Timestamp("2023-01-10 09:15")
+    assert frame["close_date"].tolist()[0] == pd.Timestamp("2023-05-11")
+    assert [line for line, _ in obj.info["footer"]] == [6, 7, 8]
+
+
+def test_german_xlsx_report_export_skips_title_rows():
+    obj = read_report(REPORTS / "opportunities_de.xlsx", key=KEY)
+    frame = obj.frame
+
+    assert _ids(frame) == ["0064600000J5S5TAAV", "0064600000J5S5UAAV"]
+    np.testing.assert_allclose(frame["amount"], [15000.0, 1234.56])
+    assert frame["currency"].tolist() == ["EUR", "USD"]
+    assert obj.info["footer_records"] == 2
+
+
+def test_load_crm_falls_back_to_a_report_export(tmp_path):
+    shutil.copy(REPORTS / "opportunities_en.csv", tmp_path / "opportunities_en.csv")
+    _write_csv(
+        tmp_path / "CurrencyType.csv",
+        ["IsoCode", "ConversionRate", "IsCorporate"],
+        [["EUR", "1", "1"], ["USD", "1.25", "0"]],
+    )
+
+    crm = load_crm(tmp_path, key=KEY)
+
+    assert crm.attrs["files"]["Opportunity"]["format"] == "report_csv"
+    eur = crm.opportunities.set_index("opportunity_id")["amount_eur"]
+    assert eur["0064600000J5S5UAAV"] == pytest.approx(1234.56 / 1.25)
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_truncated_file_with_unterminated_quote():
+    with pytest.raises(InputError, match="unterminated quoted field") as info:
+        read_export(BAD / "opportunity_truncated_quote.csv", "Opportunity", key=KEY)
+
+    assert info.value.line == 5
+
+
+def test_truncated_file_with_short_last_line():
+    with pytest.raises(InputError, match="looks truncated") as info:
+        read_export(BAD / "opportunity_short_last_line.csv", "Opportunity", key=KEY)
+
+    assert (info.value.line, info.value.column) == (5, "Amount")
+
+
+def test_mixed_encoding_is_refused_with_line_and_column():
+    with pytest.raises(InputError, match="mixes encodings") as info:
+        read_export(BAD / "opportunity_mixed_encoding.csv", "Opportunity", key=KEY)
+
+    assert (info.value.line, info.value.column) == (4, "Name")
+
+
+def test_utf16_is_refused():
+    with pytest.raises(InputError, match="UTF-16"):
+        read_export(BAD / "opportunity_utf16.csv", "Opportunity", key=KEY)
+
+
+def test_cp1252_is_sniffed_but_a_wrong_declared_encoding_is_reported():
+    sniffed = read_export(BAD / "opportunity_cp1252.csv", "Opportunity", key=KEY)
+
+    with pytest.raises(InputError, match="declared UTF-8") as info:
+        read_export(BAD / "opportunity_cp1252.csv", "Opportunity", encoding="utf-8", key=KEY)
+
+    assert sniffed.info["encoding"] == "cp1252"
+    assert (info.value.line, info.value.column) == (3, "Name")
+
+
+def test_semicolon_file_declared_as_comma():
+    with pytest.raises(InputError, match="looks ';'-separated") as info:
+        read_export(BAD / "opportunity_semicolon.csv", "Opportunity", key=KEY)
+
+    assert info.value.line == 1
+
+
+def test_missing_required_column_is_named_and_expected_listed():
+    with pytest.raises(InputError, match="missing required column 'StageName'") as info:
+        read_export(BAD / "opportunity_missing_stage.csv", "Opportunity", key=KEY)
+
+    assert info.value.column == "StageName"
+    assert "Id, StageName, Amount, CloseDate, CreatedDate" in str(info.value)
+
+
+def test_unknown_stage_is_quarantined_with_line(tmp_path):
+    shutil.copy(BAD / "opportunity_unknown_stage.csv", tmp_path / "Opportunity.csv")
+    shutil.copy(EXPORT / "OpportunityStage.csv", tmp_path / "OpportunityStage.csv")
+
+    crm = load_crm(tmp_path, key=KEY)
+
+    row = crm.quarantine.iloc[0]
+    assert len(crm.quarantine) == 1 and len(crm.opportunities) == 2
+    assert (row["line"], row["column"]) == (3, "StageName")
+    assert "'Angebot verschickt' is not in OpportunityStage.csv" in row["reason"]
+    assert crm.quality.set_index("object").loc["Opportunity", "n_quarantined"] == 1
+
+
+def test_nonstandard_stages_without_stage_table_raise():
+    with pytest.raises(InputError, match="not Salesforce default stages: 'Angebot verschickt'"):
+        load_crm(BAD / "no_stage_table_custom", key=KEY)
+
+
+def test_formatted_amount_in_a_data_export_is_quarantined():
+    obj = read_export(BAD / "opportunity_formatted_amount.csv", "Opportunity", key=KEY)
+
+    row = obj.quarantine.iloc[0]
+    assert len(obj.quarantine) == 1 and len(obj.frame) == 2
+    assert (row["line"], row["column"]) == (3, "Amount")
+    assert "'12.500,00 €'" in row["reason"] and "formatted number" in row["reason"]
+
+
+def test_invalid_dates_are_quarantined_with_line_and_column():
+    obj = read_export(BAD / "opportunity_invalid_date.csv", "Opportunity", key=KEY)
+
+    assert obj.quarantine[["line", "column"]].values.tolist() == [
+        [2, "CloseDate"],
+        [3, "CloseDate"],
+    ]
+    assert "'31.02.2024'" in obj.quarantine.loc[0, "reason"]
+    assert obj.counts["n_quarantined"] == 2 and len(obj.frame) == 1
+
+
+def test_invalid_date_in_a_german_report_is_quarantined():
+    obj = read_report(BAD / "report_invalid_date_de.csv", key=KEY)
+
+    row = obj.quarantine.iloc[0]
+    assert (row["line"], row["column"]) == (3, "Schlusstermin")
+    assert "'31.02.2024'" in row["reason"]
+
+
+def test_duplicate_ids_keep_the_most_recently_modified():
+    obj = read_export(BAD / "opportunity_duplicate_ids.csv", "Opportunity", key=KEY)
+
+    kept = obj.frame.set_index("opportunity_id").loc["0065gAb0x000001ABA", "amount"]
+    assert kept == 2000.0  # LastModifiedDate 2024-03-01 (line 4)
+    assert obj.quarantine["line"].tolist() == [2, 5]
+    assert obj.quarantine["reason"].str.contains("line 4 was kept").all()
+    assert obj.counts["n_duplicates"] == 2
+
+
+def test_quarantined_record_ids_are_pseudonymised():
+    obj = read_export(BAD / "opportunity_formatted_amount.csv", "Opportunity", key=KEY)
+
+    expected = pseudonymize(pd.Series(["0065gAb0x000002ABA"]), KEY).iloc[0]
+    assert obj.quarantine.loc[0, "record_id"] == expected
+    assert "0065gAb0x000002ABA" not in obj.quarantine.to_string()
+
+
+def test_line_numbers_count_physical_lines_of_multiline_records(tmp_path):
+    header = ["Id", "Description", "StageName", "Amount", "CloseDate", "CreatedDate"]
+    rows = [
+        ["0064600000J5S5TAAV", "two\nlines", "Prospecting", "1", "2024-01-01", "2024-01-01"],
+        [
+            "0064600000J5S5UAAV",
+            "three\r\nphysical\nlines",
+            "Prospecting",
+            "1",
+            "2024-01-01",
+            "2024-01-01",
+        ],
+        ["0064600000J5S5VAAV", "", "Prospecting", "1", "2024-13-01", "2024-01-01"],
+    ]
+    path = _write_csv(tmp_path / "Opportunity.csv", header, rows, eol="\r\n")
+    data = path.read_bytes().replace(b'"CreatedDate"\r\n', b'"CreatedDate"\r\n\r\n')
+    path.write_bytes(data)
+
+    obj = read_export(path, "Opportunity", key=KEY)
+
+    # header 1, blank 2, row 1 on 3-4, row 2 on 5-7, row 3 on 8
+    assert obj.quarantine[["line", "column"]].values.tolist() == [[8, "CloseDate"]]
+
+
+def test_record_start_lines_agree_with_the_csv_module(tmp_path):
+    rng = np.random.default_rng(7)
+    pieces = ["a", "b,c", 'q""uote', "x\ny", "x\r\ny", "", "ü"]
+    rows = [[pieces[i] for i in rng.integers(0, len(pieces), 3)] for _ in range(200)]
+    path = _write_csv(tmp_path / "t.csv", ["A", "B", "C"], rows, eol="\r\n")
+    tf = _csv.open_text(path)
+
+    starts = _csv._record_start_lines(tf)
+
+    expected = [1] + [line for line, _ in _csv.iter_records(tf)]
+    assert starts.tolist() == expected

@@ -392,3 +392,25 @@ def test_validating_a_code_does_not_import_pandas(demo_root):
     )
 
     assert result.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.mirror
+@pytest.mark.slow
+def test_official_without_kreis_list_takes_names_and_area_from_gv_isys(
+    mirror, tmp_path, fresh_session
+):
+    for folder, name in (
+        ("genesis_ffcsv", "12411-01-01-4_de_flat.csv"),
+        ("gv_isys_2024", "AuszugGV2QAktuell.xlsx"),
+    ):
+        (tmp_path / "official" / folder).mkdir(parents=True, exist_ok=True)
+        (tmp_path / "official" / folder / name).symlink_to(mirror / folder / name)
+
+    kreise = load_kreis_indicators("official", root=tmp_path).set_index("ags")
+
+    assert len(kreise) == 400
+    assert kreise["area_km2"].sum() == pytest.approx(357_588.5, abs=0.5)
+    assert kreise.loc["03159", "name"] == "Göttingen"
+    assert kreise.loc["10041", "kreis_type_detail"] == "Regionalverband"
+    assert kreise.loc["10041", "kreis_type"] == "Landkreis"
+    assert {"employees", "students_total"} <= set(kreise.attrs["missing_indicators"])

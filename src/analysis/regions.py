@@ -14,7 +14,8 @@ Which files are read
     workplace, 21311 students; optional 52311 business registrations, 73111 income
     tax statistics, 21111 school leavers. The Kreis list (names, types, area) comes
     from ``gv_isys_2024/kreise_2024.csv`` when present (demo, mirror), else from the
-    GV-ISys workbook, else from the Kreis labels of the population table.
+    GV-ISys workbook (``AuszugGV*.xlsx``, slow: seconds), else from the Kreis labels of
+    the population table (no area then).
 
 Special values
     ``-`` means "nothing" and counts as 0 where the table reports the Kreis at all;
@@ -386,6 +387,19 @@ def _kreis_frame(
         )
         # the list's population (31.12.2022) is on the old census basis: never used
         return frame.rename(columns={"kreis_type": "kreis_type_detail"}), None
+    workbooks = sorted(load.official.rglob("AuszugGV*.xlsx"))
+    if workbooks:
+        from analysis.sources.gv_isys import read_gv_kreise
+
+        listed = read_gv_kreise(workbooks[-1])
+        load.note(
+            workbooks[-1],
+            "Gemeindeverzeichnis GV-ISys (Kreise, area)",
+            f"Gebietsstand {listed.attrs.get('gebietsstand', '')}".strip(),
+        )
+        frame = listed[["ags5", "name", "kreis_type", "land_code", "land_name", "area_km2"]]
+        # its population rests on the old census basis (Zensus 2011): never used
+        return frame.rename(columns={"ags5": "ags", "kreis_type": "kreis_type_detail"}), None
     if "12411" not in tables:
         raise InputError(load.official, _no_data_message(load.dataset))
     path = tables["12411"][0]

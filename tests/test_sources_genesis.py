@@ -593,7 +593,7 @@ def test_unknown_regional_variable_is_recognised_by_its_keys(tmp_path):
 
     # Assert
     row = frame.iloc[0]
-    assert (row["level"], row["ags"], row["region_name"]) == ("GVBX", "031595401", "Radolfshausen")
+    assert (row["level"], row["ags"], row["region_name"]) == ("GEMVB", "031595401", "Radolfshausen")
     assert list(frame.columns) == list(TIDY_COLUMNS)
 
 
@@ -626,3 +626,30 @@ def test_semester_words(cell, iso, start):
     from analysis.sources._text import parse_time
 
     assert parse_time(cell) == (iso, pd.Timestamp(start))
+
+
+def test_genesis_online_regional_variables_get_levels_from_key_length(tmp_path):
+    # Arrange: the layout of a GENESIS-Online (Zensus 2022) export, fictional values
+    header = (
+        "statistics_code;statistics_label;time_code;time_label;time;1_variable_code;"
+        "1_variable_label;1_variable_attribute_code;1_variable_attribute_label;value;value_unit;"
+        "value_variable_code;value_variable_label;value_q"
+    )
+    rows = [
+        "1000A;Bevölkerung kompakt;STAG;Stichtag;2022-05-15;GEODL1;Deutschland;DG;Deutschland;"
+        "357000,5;qkm;FLC001;Fläche;e",
+        "1000A;Bevölkerung kompakt;STAG;Stichtag;2022-05-15;GEOBL1;Bundesländer;03;Niedersachsen;"
+        "47700,1;qkm;FLC001;Fläche;e",
+        "1000A;Bevölkerung kompakt;STAG;Stichtag;2022-05-15;GEOGM4;Gemeinden (Gebietsstand "
+        "15.05.2022);031590016016;Göttingen, Stadt;116,9;qkm;FLC001;Fläche;e",
+    ]
+    path = _write(tmp_path, "\n".join([header, *rows]) + "\n")
+
+    # Act
+    frame = read_ffcsv(path)
+
+    # Assert
+    assert frame["level"].tolist() == ["DINSG", "DLAND", "GEMEINDE"]
+    assert frame["ags"].tolist() == ["DG", "03", "031590016016"]
+    assert frame["quality"].tolist() == ["e", "e", "e"]
+    assert list(frame.columns) == list(TIDY_COLUMNS)

@@ -32,6 +32,7 @@ from analysis.sources._text import (
     block_size,
     decode,
     encoding_note,
+    level_of,
     parse_times,
     parse_values,
     raise_field_count,
@@ -56,9 +57,12 @@ TIDY_COLUMNS: tuple[str, ...] = (
 )
 
 #: GENESIS variable codes of regional classifications (the "where" dimension).
-REGION_VARIABLES: frozenset[str] = frozenset(
-    {"DINSG", "DLAND", "REGBEZ", "KREISE", "GEMEINDE", "GEMVB", "GVBAND", "VERBAND"}
-)
+#: The levels of regionalstatistik.de, kept as the ``level`` column.
+LEVELS: frozenset[str] = frozenset({"DINSG", "DLAND", "REGBEZ", "KREISE", "GEMEINDE"})
+#: Further known regional variables; their ``level`` comes from the key length.
+REGION_VARIABLES: frozenset[str] = LEVELS | {"GEMVB", "GVBAND", "VERBAND"}
+#: GENESIS-Online / Zensus databases name regional variables GEODL1, GEOBL1, GEOLK1, GEOGM4 …
+_GEO_VARIABLE = re.compile(r"^GEO(DL|BL|RB|RG|LK|KR|VB|GM|GV)\d*$")
 
 CREDIT = "© Statistische Ämter des Bundes und der Länder, Deutschland"
 LICENCE = "Datenlizenz Deutschland – Namensnennung – Version 2.0 (dl-de/by-2-0)"
@@ -88,7 +92,9 @@ def read_ffcsv(path: str | Path) -> pd.DataFrame:
         One row per value, columns in this order:
 
         ``statistic`` (str, e.g. ``"12411"``), ``level`` (the regional variable
-        code: ``DINSG``, ``DLAND``, ``REGBEZ``, ``KREISE``, ``GEMEINDE``; ``""`` when
+        code: ``DINSG``, ``DLAND``, ``REGBEZ``, ``KREISE``, ``GEMEINDE``; for other
+        regional variables such as GENESIS-Online's ``GEOBL1`` or ``GEOGM4`` the
+        level of the key's length (``DG``, 2, 3, 5, 8/12 digits); ``""`` when
         the table has no regional dimension), ``ags`` (the regional attribute code
         as in the file: ``"DG"``, ``"03"``, ``"031"``, ``"03159"``, 8-digit city
         rows stay at level ``KREISE``), ``region_name``, ``time`` (ISO:
@@ -453,11 +459,24 @@ _REGIONAL_LABEL = re.compile(
 
 def _is_regional(codes: list[str], attr_codes: pa.Array, labels: pa.Array) -> bool:
     """A known regional variable, or one whose attributes are all official regional keys."""
-    if any(code in REGION_VARIABLES for code in codes):
+    if any(code in REGION_VARIABLES or _GEO_VARIABLE.match(code) for code in codes):
         return True
     if not codes or not pc.all(pc.match_substring_regex(attr_codes, _REGIONAL_KEY)).as_py():
         return False
     return any(_REGIONAL_LABEL.search(label or "") for label in pc.unique(labels).to_pylist())
+
+
+def _levels(codes: pa.Array, keys: pa.Array) -> pa.Array:
+    """The regionalstatistik level as written, else the level of the key's length."""
+    if pc.all(pc.is_in(codes, value_set=pa.array(sorted(LEVELS)))).as_py():
+        return codes
+    encoded = pc.dictionary_encode(keys)
+    derived = pa.array([level_of(k or "") for k in encoded.dictionary.to_pylist()], pa.string())
+    return pc.if_else(
+        pc.is_in(codes, value_set=pa.array(sorted(LEVELS))),
+        codes,
+        derived.take(encoded.indices),
+    )
 
 
 def _region_and_dimensions(table: pa.Table, layout: dict) -> tuple[dict, dict, dict]:
@@ -477,7 +496,7 @@ def _region_and_dimensions(table: pa.Table, layout: dict) -> tuple[dict, dict, d
         if not region_taken and _is_regional(distinct, attr_codes, _col(table, dim(k, "label"))):
             region_taken = True
             region = {
-                "level": codes,
+                "level": _levels(codes, attr_codes),
                 "ags": attr_codes,
                 "region_name": _col(table, dim(k, "attribute_label")),
             }

@@ -653,3 +653,18 @@ def test_genesis_online_regional_variables_get_levels_from_key_length(tmp_path):
     assert frame["ags"].tolist() == ["DG", "03", "031590016016"]
     assert frame["quality"].tolist() == ["e", "e", "e"]
     assert list(frame.columns) == list(TIDY_COLUMNS)
+
+
+def test_windows_1252_typographic_special_values(tmp_path):
+    # Arrange: office software turned "-" into an en dash and "..." into an ellipsis
+    text = "\n".join([CURRENT_HEADER, _row("03159", "", "–"), _row("03152", "", "…")]) + "\n"
+    path = tmp_path / "office_flat.csv"
+    path.write_bytes(text.encode("cp1252"))
+
+    # Act
+    frame = read_ffcsv(path)
+
+    # Assert
+    assert frame.attrs["encoding"] == "cp1252"
+    assert frame["flag"].tolist() == ["–", "…"]
+    assert frame["value"].isna().all()

@@ -282,7 +282,7 @@ def test_tables_are_found_by_statistic_code_not_by_name(demo_root, tmp_path):
     assert set(kreise["kreis_type"]) == {"Kreisfreie Stadt", "Landkreis"}
 
 
-_HEADER_3 = (
+_HEADER_12411 = (
     "statistics_code;statistics_label;time_code;time_label;time;1_variable_code;1_variable_label;"
     "1_variable_attribute_code;1_variable_attribute_label;2_variable_code;2_variable_label;"
     "2_variable_attribute_code;2_variable_attribute_label;value;value_unit;value_variable_code;"
@@ -292,7 +292,7 @@ _HEADER_3 = (
 
 def _ffcsv(rows: list[tuple[str, str, str, str]]) -> bytes:
     """A tiny 12411-like flat file: (time, ags, label, value)."""
-    lines = [_HEADER_3]
+    lines = [_HEADER_12411]
     for time_, ags, label, value in rows:
         lines.append(
             f"12411;Fortschreibung des Bevölkerungsstandes;STAG;Stichtag;{time_};KREISE;"
@@ -414,3 +414,100 @@ def test_official_without_kreis_list_takes_names_and_area_from_gv_isys(
     assert kreise.loc["10041", "kreis_type_detail"] == "Regionalverband"
     assert kreise.loc["10041", "kreis_type"] == "Landkreis"
     assert {"employees", "students_total"} <= set(kreise.attrs["missing_indicators"])
+
+
+def _flat(statistic: str, label: str, rows: list[tuple[str, ...]], dims: int) -> bytes:
+    """A current-variant flat file; rows: (time, ags, [dim code, dim attr, attr label]..., value,
+    unit, measure, measure label)."""
+    head = ["statistics_code", "statistics_label", "time_code", "time_label", "time"]
+    for i in range(1, dims + 1):
+        head += [
+            f"{i}_variable_{p}" for p in ("code", "label", "attribute_code", "attribute_label")
+        ]
+    head += ["value", "value_unit", "value_variable_code", "value_variable_label"]
+    lines = [";".join(head)]
+    for time_, ags, *rest in rows:
+        fields = [statistic, label, "JAHR", "Jahr", time_, "KREISE", "Kreise", ags, f"Kreis {ags}"]
+        fields += list(rest)
+        lines.append(";".join(fields))
+    return b"\xef\xbb\xbf" + ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def test_optional_tables_are_found_by_their_labels(tmp_path):
+    folder = tmp_path / "official" / "genesis_ffcsv"
+    folder.mkdir(parents=True)
+    (folder / "pop.csv").write_bytes(
+        _ffcsv(
+            [
+                ("2024-12-31", "01001", "Aland, kreisfreie Stadt", "20000"),
+                ("2024-12-31", "01051", "Bkreis, Kreis", "50000"),
+            ]
+        )
+    )
+    (folder / "gewerbe.csv").write_bytes(
+        _flat(
+            "52311",
+            "Gewerbeanzeigenstatistik",
+            [
+                ("2023", "01001", "30", "Anzahl", "GEW001", "Gewerbeanmeldungen"),
+                ("2023", "01001", "20", "Anzahl", "GEW002", "Gewerbeabmeldungen"),
+                ("2023", "01051", "100", "Anzahl", "GEW001", "Gewerbeanmeldungen"),
+                ("2023", "01051", "90", "Anzahl", "GEW002", "Gewerbeabmeldungen"),
+            ],
+            dims=1,
+        )
+    )
+    (folder / "steuer.csv").write_bytes(
+        _flat(
+            "73111",
+            "Lohn- und Einkommensteuerstatistik",
+            [
+                (
+                    "2020",
+                    "01001",
+                    "10000",
+                    "Anzahl",
+                    "STP001",
+                    "Lohn- und Einkommensteuerpflichtige",
+                ),
+                ("2020", "01001", "450000", "Tsd. EUR", "STP002", "Gesamtbetrag der Einkünfte"),
+                (
+                    "2020",
+                    "01051",
+                    "25000",
+                    "Anzahl",
+                    "STP001",
+                    "Lohn- und Einkommensteuerpflichtige",
+                ),
+                ("2020", "01051", "1000000", "Tsd. EUR", "STP002", "Gesamtbetrag der Einkünfte"),
+            ],
+            dims=1,
+        )
+    )
+    leavers = [
+        ("2023", ags, "ABS", "Abschlussart", code, label, value, "Anzahl", "SCH001", "Absolventen")
+        for ags, values in (("01001", ("200", "80", "30")), ("01051", ("500", "150", "100")))
+        for (code, label), value in zip(
+            (
+                ("", "Insgesamt"),
+                ("ABS05", "mit allgemeiner Hochschulreife"),
+                ("ABS04", "mit Fachhochschulreife"),
+            ),
+            values,
+            strict=True,
+        )
+    ]
+    (folder / "schule.csv").write_bytes(
+        _flat("21111", "Statistik der allgemeinbildenden Schulen", leavers, dims=2)
+    )
+
+    kreise = load_kreis_indicators("official", root=tmp_path).set_index("ags")
+
+    assert kreise["business_registrations"].tolist() == [30.0, 100.0]
+    assert kreise["business_registrations_per_10000"].tolist() == [15.0, 20.0]
+    assert kreise["income_per_taxpayer_eur"].tolist() == [45_000.0, 40_000.0]
+    assert kreise["abitur_share_pct"].tolist() == [40.0, 30.0]
+    assert kreise.attrs["reference_dates"]["income_per_taxpayer_eur"] == "2020"
+    assert not {"business_registrations", "income_per_taxpayer_eur", "abitur_share_pct"} & set(
+        kreise.attrs["missing_indicators"]
+    )

@@ -102,6 +102,9 @@ KEY_COLUMNS: tuple[str, ...] = (
 MINT_FIELDS = {"HS-FG04": "mint_math_science_students", "HS-FG08": "mint_engineering_students"}
 
 _TOTAL_CODES = frozenset({"", "INSGESAMT"})
+#: Attribute labels of the Abitur in school-leaver tables ("allgemeine Hochschulreife",
+#: "mit allgemeiner Hochschulreife"); Fachhochschulreife does not match.
+_ABITUR = re.compile(r"\ballgemeine[rn]? hochschulreife|\babitur", re.IGNORECASE)
 _CITY_TYPES = frozenset({"kreisfreie stadt", "stadtkreis"})
 
 
@@ -590,11 +593,7 @@ def _abitur_share(frame: pd.DataFrame, current: list[str]) -> tuple[pd.Series, s
     for dim, info in dims.items():
         if dim not in frame.columns:
             continue
-        codes = [
-            c
-            for c, label in info.get("attributes", {}).items()
-            if "allgemeine hochschulreife" in label.lower()
-        ]
+        codes = [c for c, label in info.get("attributes", {}).items() if _ABITUR.search(label)]
         if not codes:
             continue
         rows = _totals(frame, keep=(dim,))

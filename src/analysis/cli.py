@@ -91,6 +91,28 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="override the plan's dataset (auto: official when fetched, else demo)",
     )
+    p.add_argument(
+        "--keep",
+        type=int,
+        default=None,
+        metavar="N",
+        help="keep the last N runs per report and parameter set (default: the plan's keep, "
+        "else 20); the last good run always stays",
+    )
+    p.add_argument(
+        "--notify",
+        default=None,
+        metavar="CMD_OR_URL",
+        help="command (gets the JSON summary on stdin) or http(s) URL (gets it POSTed) "
+        "told about the run (default: $WORKBOOK_NOTIFY)",
+    )
+    p.add_argument(
+        "--notify-on",
+        choices=["failure", "changes", "success", "always"],
+        default=None,
+        help="when to notify (default: $WORKBOOK_NOTIFY_ON, else failure; changes: failure "
+        "or key figures beyond the plan's diff threshold)",
+    )
     p.set_defaults(func=_cmd_report)
 
 

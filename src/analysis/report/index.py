@@ -24,12 +24,39 @@ def _params(parameters: dict | None) -> str:
     )
 
 
+def _number(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.4g}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _changes(run: dict, limit: int = 5) -> str:
+    """The flagged key-figure changes of a run, as compact HTML."""
+    flagged = run.get("diff_flagged") or []
+    if not flagged:
+        return ""
+    items = []
+    for change in flagged[:limit]:
+        rel = change.get("rel_change")
+        pct = f" ({'+' if (change.get('abs_change') or 0) >= 0 else '−'}{rel:.1%})" if rel else ""
+        items.append(
+            f"<li><b>{html.escape(str(change.get('name')))}</b>: "
+            f"{html.escape(_number(change.get('old')))} → "
+            f"{html.escape(_number(change.get('new')))}{html.escape(pct)}</li>"
+        )
+    more = f"<li>… {len(flagged) - limit} more</li>" if len(flagged) > limit else ""
+    return f'<ul class="wb-changed" data-flagged="{len(flagged)}">{"".join(items)}{more}</ul>'
+
+
 def render_index(state: dict) -> str:
     """Render the index page from the store's state (see ``ReportStore``).
 
     Every report and parameter set gets one row: its status (of the last attempt),
-    time and duration of the last run, a link to the last good report, and for a
-    failed last run links to the partial notebook, its page and its log.
+    time and duration of the last run, the key figures that changed beyond the
+    threshold, a link to the last good report and its manifest, the last run's log,
+    and for a failed last run links to the partial notebook and its page.
     """
     esc = html.escape
     rows = []
@@ -44,17 +71,22 @@ def render_index(state: dict) -> str:
             links.append(f'<a href="{esc(base)}/report.html">report</a>')
             good = f"{base}/runs/{entry['last_good']}"
             links.append(f'<a href="{esc(good)}/manifest.json">manifest</a>')
+        # Older index entries have no file list: assume the usual files are there.
+        files = set(last.get("files") or ("executed.ipynb", "run.log", last.get("html") or ""))
+        run_base = f"{base}/runs/{last.get('run_id')}"
         if last.get("status") == "failed":
-            failed = f"{base}/runs/{last['run_id']}"
-            links.append(f'<a href="{esc(failed)}/executed.ipynb">partial notebook</a>')
-            if last.get("html"):
-                links.append(f'<a href="{esc(failed)}/{esc(last["html"])}">partial page</a>')
-            links.append(f'<a href="{esc(failed)}/run.log">log</a>')
+            if "executed.ipynb" in files:
+                links.append(f'<a href="{esc(run_base)}/executed.ipynb">partial notebook</a>')
+            if last.get("html") and last["html"] in files:
+                links.append(f'<a href="{esc(run_base)}/{esc(last["html"])}">partial page</a>')
+        if last.get("run_id") and "run.log" in files:
+            links.append(f'<a href="{esc(run_base)}/run.log">log</a>')
         error = (
             f'<div class="wb-error">{esc(str(last.get("error", ""))[:300])}</div>'
             if last.get("status") == "failed"
             else ""
         )
+        changes = _changes(last) if last.get("status") == "ok" else ""
         dataset = (entry.get("parameters") or {}).get("dataset", "")
         demo = ' <span class="wb-tag">synthetic demo data</span>' if dataset == "demo" else ""
         duration = last.get("duration_s")
@@ -66,6 +98,7 @@ def render_index(state: dict) -> str:
             f"{esc(status)}</span>{error}</td>"
             f"<td>{esc(str(last.get('started_at', '')))}</td>"
             f"<td>{'' if duration is None else f'{duration:.1f} s'}</td>"
+            f"<td>{changes}</td>"
             f"<td>{len(runs)}</td>"
             f"<td>{' · '.join(links)}</td></tr>"
         )
@@ -78,6 +111,8 @@ def render_index(state: dict) -> str:
 .wb-tag { background: #fff4ce; border: 1px solid #e0c060; border-radius: 3px; padding: 0 .3rem;
           font-size: .75rem; margin-left: .3rem; }
 .wb-error { color: #b3261e; font-size: .8rem; max-width: 28rem; text-align: left; }
+.wb-changed { color: #8a4b00; font-size: .8rem; }
+.wb-changed b { font-weight: 600; }
 td { text-align: left; }
 """
     return f"""<!DOCTYPE html>
@@ -94,14 +129,16 @@ td { text-align: left; }
 <div class="wb-meta"><span>{esc(summary)}</span></div></header>
 <table class="wb-index">
 <thead><tr><th>Report</th><th>Parameters</th><th>Status</th><th>Last run (UTC)</th>
-<th>Duration</th><th>Runs</th><th>Links</th></tr></thead>
+<th>Duration</th><th>Changed figures</th><th>Runs</th><th>Links</th></tr></thead>
 <tbody>
 {"".join(rows)}
 </tbody>
 </table>
 <footer><p>Each report links to its last good version; a failed run keeps its partial
 notebook and log and never replaces the last good page. <code>manifest.json</code> records
-parameters, inputs, versions and key figures of a run.</p></footer>
+parameters, inputs, versions and key figures of a run. "Changed figures" lists the key
+figures of the last run that moved beyond the plan's threshold against the previous good
+run (the full comparison is under <code>diff</code> in the manifest).</p></footer>
 </main>
 </body>
 </html>

@@ -11,6 +11,13 @@ parameter set or a grid of them::
         official: {region: "03159", compare_to: "09162"}  # only on official data
         demo: {}                               # only on demo data
         grid: {peers: [5, 10]}                 # optional: one run per combination
+        keep: 30                               # optional per-report overrides of the
+        diff: {relative: 0.05}                 # plan-wide settings below
+        timeout: 600
+    keep: 20                 # runs kept per report and parameter set (the last good one always)
+    diff: {relative: 0.01, absolute: 0}   # key-figure changes flagged in the run diff
+    timeout: 1800            # cell timeout in seconds (none when absent)
+    heartbeat: 30            # seconds between "still running cell N" lines in run.log
 
 Grid values may also be ``{kreise_of_land: "03"}`` or ``"all_kreise"`` for a
 Kreis parameter: one run per Kreis of that Land (or of Germany).
@@ -30,7 +37,16 @@ from pathlib import Path
 
 from analysis.errors import InputError, ParameterError
 from analysis.paths import project_root
+from analysis.report.diff import diff_settings
 from analysis.report.params import read_parameters, validate
+
+DEFAULT_KEEP = 20
+DEFAULT_HEARTBEAT_S = 30.0
+#: Settings allowed at the top of a plan and (all but heartbeat) per report.
+SETTINGS = ("keep", "diff", "timeout", "heartbeat")
+TOP_LEVEL_KEYS = {"dataset", "reports", "description", *SETTINGS}
+REPORT_KEYS = {"name", "notebook", "parameters", "grid", "demo", "official", "description",
+               *SETTINGS}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -41,6 +57,8 @@ class Job:
     notebook: Path
     parameters: dict = field(hash=False)
     slug: str = ""
+    #: Run settings: ``keep``, ``diff`` ({relative, absolute}), ``timeout``, ``heartbeat``.
+    options: dict = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def key(self) -> str:
@@ -88,6 +106,8 @@ def _expand_grid(
                 plan_path,
                 f"grid {name}: expected a non-empty list, 'all_kreise' or {{kreise_of_land: LL}}",
             )
+        if not values:
+            raise InputError(plan_path, f"grid {name}: no Kreise known in the {dataset} dataset")
         axes.append((name, values))
     if not axes:
         return [{}]
@@ -95,6 +115,50 @@ def _expand_grid(
     return [
         dict(zip(names, combo, strict=True)) for combo in itertools.product(*[a[1] for a in axes])
     ]
+
+
+def plan_settings(declared: dict, path: Path, where: str = "plan") -> dict:
+    """Validate the run settings (``keep``, ``diff``, ``timeout``, ``heartbeat``) of a plan.
+
+    Parameters
+    ----------
+    declared : dict
+        The plan's top level or one report entry; other keys are ignored.
+    path : Path
+        The plan file, for error messages.
+    where : str
+        ``plan`` or ``report 'NAME'``, for error messages.
+
+    Returns
+    -------
+    dict
+        Only the settings present, converted (``diff`` completed with defaults).
+
+    Raises
+    ------
+    InputError
+        For a value of the wrong type or range.
+    """
+    found: dict = {}
+    if "keep" in declared:
+        keep = declared["keep"]
+        if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
+            raise InputError(path, f"{where}: keep must be a whole number >= 1, got {keep!r}")
+        found["keep"] = keep
+    if "diff" in declared:
+        try:
+            found["diff"] = diff_settings(declared["diff"], where)
+        except ValueError as exc:
+            raise InputError(path, str(exc)) from None
+    for key in ("timeout", "heartbeat"):
+        if key in declared and declared[key] is not None:
+            value = declared[key]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise InputError(
+                    path, f"{where}: {key} must be a number of seconds > 0, got {value!r}"
+                )
+            found[key] = value
+    return found
 
 
 def load_plan(
@@ -144,6 +208,14 @@ def load_plan(
         ) from None
     if not isinstance(data, dict) or not isinstance(data.get("reports"), list):
         raise InputError(path, "expected a mapping with a list under 'reports'")
+    unknown_top = set(data) - TOP_LEVEL_KEYS
+    if unknown_top:
+        raise InputError(
+            path,
+            f"unknown top-level key(s) {', '.join(sorted(map(str, unknown_top)))}; "
+            f"expected {', '.join(sorted(TOP_LEVEL_KEYS))}",
+        )
+    defaults_settings = plan_settings(data, path)
     codes = kreis_codes or (lambda _ds: set())
     names = [r.get("name") for r in data["reports"] if isinstance(r, dict)]
     if only:
@@ -164,19 +236,12 @@ def load_plan(
         seen.add(name)
         if only and name not in only:
             continue
-        unknown_keys = set(entry) - {
-            "name",
-            "notebook",
-            "parameters",
-            "grid",
-            "demo",
-            "official",
-            "description",
-        }
+        unknown_keys = set(entry) - REPORT_KEYS
         if unknown_keys:
             raise InputError(
                 path, f"report {name!r}: unknown key(s) {', '.join(sorted(unknown_keys))}"
             )
+        options = {**defaults_settings, **plan_settings(entry, path, f"report {name!r}")}
         notebook = (root / entry["notebook"]).resolve()
         if not notebook.is_file():
             raise InputError(path, f"report {name!r}: notebook {entry['notebook']} not found")
@@ -194,5 +259,5 @@ def load_plan(
                 raise ParameterError(
                     exc.name, f"{exc.reason} (report {name!r} in {path})"
                 ) from None
-            jobs.append(Job(name, notebook, final, parameter_slug(final, defaults)))
+            jobs.append(Job(name, notebook, final, parameter_slug(final, defaults), dict(options)))
     return jobs

@@ -14,31 +14,46 @@ The flow of one job:
    replaces ``reports/<report>/<slug>/report.html`` (atomic rename); then the index.
 
 Failed runs keep their partial executed notebook; the last good HTML stays. SIGINT
-during a run publishes nothing half-written; publishing itself defers SIGINT.
-Jobs run in a local process pool (``--jobs``) or on a Dask cluster
-(``--executor dask --scheduler ADDRESS``); the results and the index are the same.
+(or SIGTERM) during a run publishes nothing half-written; publishing itself defers
+SIGINT. Jobs run in a local process pool (``--jobs``; a worker that dies is replaced
+and its job retried once) or on a Dask cluster (``--executor dask --scheduler
+ADDRESS``); the results and the index are the same.
+
+Observability: ``run.log`` of each run holds papermill's cell log with timestamps and
+a heartbeat line ("still running cell N after X s") every ``heartbeat`` seconds of a
+long cell; each good run is compared with the previous good run of the same report
+and parameters (:mod:`analysis.report.diff`); a notification hook
+(:mod:`analysis.report.notify`) reports failures; old runs are pruned (``keep``).
+A full disk or a read-only ``reports/`` stops the run with an :class:`InputError`
+naming the folder (exit code 2).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import hashlib
 import json
+import logging
 import os
+import re
 import secrets
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis.errors import InputError, ParameterError
 from analysis.paths import DATASETS, config_dir, dataset_dir, project_root, reports_dir
+from analysis.report.diff import diff_figures, diff_settings
 from analysis.report.params import load_params_file, read_parameters, validate
-from analysis.report.plan import Job, load_plan, parameter_slug
+from analysis.report.plan import DEFAULT_HEARTBEAT_S, DEFAULT_KEEP, Job, load_plan, parameter_slug
 
 STATUSES = ("ok", "failed", "skipped", "cached")
 KERNEL_ENV = {
@@ -64,8 +79,8 @@ def utc_now() -> str:
 
 
 def new_run_id() -> str:
-    """A sortable, unique run id."""
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    """A unique run id that sorts by creation time (microseconds: retention relies on it)."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S.%f")
     return f"{stamp}Z-{secrets.token_hex(3)}"
 
 
@@ -153,6 +168,7 @@ class Fingerprints:
         self._code: str | None = None
         self._lock: str | None = None
         self._data: dict[str, str] = {}
+        self._notebooks: dict[Path, str] = {}
 
     @property
     def code(self) -> str:
@@ -176,8 +192,10 @@ class Fingerprints:
 
     def cache_key(self, job: Job) -> str:
         dataset = str(job.parameters.get("dataset", "demo"))
+        if job.notebook not in self._notebooks:
+            self._notebooks[job.notebook] = notebook_source_hash(job.notebook)
         parts = {
-            "notebook": notebook_source_hash(job.notebook),
+            "notebook": self._notebooks[job.notebook],
             "parameters": job.parameters,
             "code": self.code,
             "lock": self.lock,
@@ -226,6 +244,18 @@ def resolve_dataset(choice: str | None) -> str:
 
 
 # --------------------------------------------------------------------------- execution
+
+#: errno values that mean "the reports folder cannot take more writes": these stop the
+#: whole run with a clear error instead of failing one report after another.
+STORAGE_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG}
+)
+#: Below this much free space in ``reports/`` a run does not start.
+MIN_FREE_BYTES = 20 * 1024 * 1024
+
+
+def _is_storage_error(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS
 
 
 def _extract(nb) -> tuple[dict, list[dict]]:
@@ -280,14 +310,84 @@ def _private_kernelspec(folder: Path) -> None:
     os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(folder), previous) if p)
 
 
+class _CellWatch(logging.Handler):
+    """Follows papermill's "Executing Cell N" / "Ending Cell N" log lines."""
+
+    _START = re.compile(r"Executing Cell (\d+)")
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.INFO)
+        self.cell: int | None = None
+        self.since: float = 0.0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = str(record.msg)
+        match = self._START.match(message)
+        if match:
+            self.since = time.monotonic()
+            self.cell = int(match.group(1))
+        elif message.startswith("Ending Cell"):
+            self.cell = None
+
+
+def _kernel_memory_mb() -> float | None:
+    """Resident memory of this process's kernel children (MB), if psutil is present."""
+    try:
+        kernels = _kernel_processes()
+        return sum(p.memory_info().rss for p in kernels) / 1e6 if kernels else None
+    except Exception:  # noqa: BLE001 - a heartbeat must never break a run
+        return None
+
+
+def _heartbeat(watch: _CellWatch, logger: logging.Logger, every: float, stop: threading.Event):
+    """Log "still running cell N after X s" while one cell runs longer than ``every``."""
+    while not stop.wait(every):
+        cell, since = watch.cell, watch.since
+        if cell is None:
+            continue
+        elapsed = time.monotonic() - since
+        if elapsed >= every * 0.9:
+            memory = _kernel_memory_mb()
+            extra = f" (kernel memory {memory:.0f} MB)" if memory is not None else ""
+            logger.info("still running cell %d after %.0f s%s", cell, elapsed, extra)
+
+
+#: One report at a time per process: execute_job changes os.environ and fd 2, which a
+#: multi-threaded Dask worker would otherwise share between reports.
+_EXECUTION_LOCK = threading.Lock()
+
+
 def execute_job(spec: dict) -> dict:
-    """Execute one job in its staging folder; return a result dict (no publishing).
+    """Execute one job in its staging folder; return its manifest (no publishing).
 
     Runs in a worker process (process pool or Dask worker). Never raises for a
-    notebook failure: the failure is the result.
-    """
-    import logging
+    notebook failure: the failure is the result. A kernel that died (killed, out of
+    memory) is retried once in a fresh kernel; a cell error or a cell timeout never.
 
+    Raises
+    ------
+    OSError
+        Only when the staging folder cannot be written (disk full, read-only):
+        the caller stops the whole run.
+    """
+    with _EXECUTION_LOCK:
+        return _execute_job(spec)
+
+
+def _skip_slow_optional_imports() -> None:
+    """Keep jsonschema from compiling a grammar that no notebook schema uses.
+
+    When ``rfc3987-syntax`` is installed, jsonschema (imported by nbformat) builds a
+    Lark parser for the ``iri`` string format at import time: 3-6 s of CPU in every
+    worker process, more than a small report takes to run. nbformat's schemas use no
+    string formats at all. Only effective before jsonschema is first imported.
+    """
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+
+
+def _execute_job(spec: dict) -> dict:
+    _skip_slow_optional_imports()
     import nbformat
     import papermill as pm
 
@@ -302,10 +402,25 @@ def execute_job(spec: dict) -> dict:
 
     log_path = staging / "run.log"
     handler = logging.FileHandler(log_path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s.%(msecs)03dZ %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S")
+    )
+    handler.formatter.converter = time.gmtime
     logger = logging.getLogger("papermill")
+    watch = _CellWatch()
     logger.addHandler(handler)
+    logger.addHandler(watch)
     logger.setLevel(logging.INFO)
+    shown = json.dumps(spec["parameters"], sort_keys=True, default=str)
+    logger.info("report %s run %s parameters %s", spec["report"], spec["run_id"], shown)
+    stop = threading.Event()
+    beat = threading.Thread(
+        target=_heartbeat,
+        args=(watch, logger, float(spec.get("heartbeat") or DEFAULT_HEARTBEAT_S), stop),
+        name="workbook-heartbeat",
+        daemon=True,
+    )
+    beat.start()
 
     started = time.monotonic()
     started_at = utc_now()
@@ -321,6 +436,8 @@ def execute_job(spec: dict) -> dict:
     try:
         while True:
             attempts += 1
+            if attempts > 1:
+                logger.info("attempt %d", attempts)
             try:
                 pm.execute_notebook(
                     spec["notebook"],
@@ -333,6 +450,9 @@ def execute_job(spec: dict) -> dict:
                     start_timeout=120,
                     execution_timeout=spec.get("timeout"),
                     report_mode=False,
+                    # The kernel holds nothing worth a graceful goodbye; "immediate"
+                    # saves ~0.3 s per report.
+                    shutdown_kernel="immediate",
                 )
                 status, error = "ok", ""
                 break
@@ -341,17 +461,30 @@ def execute_job(spec: dict) -> dict:
                 error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"[:2000]
                 break
             except Exception as exc:  # noqa: BLE001 - kernel death, timeouts, startup failures
+                if _is_storage_error(exc):
+                    raise
                 status = "failed"
-                error = f"{type(exc).__name__}: {exc}"[:2000]
-                dead = type(exc).__name__ == "DeadKernelError"
-                if dead and attempts < 2:
-                    logger.warning("kernel died; retrying once")
-                    continue
+                name = type(exc).__name__
+                error = f"{name}: {exc}"[:2000]
+                if name == "CellTimeoutError":
+                    cell = watch.cell
+                    where = f"cell {cell}" if cell else "a cell"
+                    error = f"{where} exceeded the timeout of {spec.get('timeout')} s"
+                if name == "DeadKernelError":
+                    error = f"the kernel died (killed or out of memory): {exc}"[:2000]
+                    if attempts < 2:
+                        logger.warning("kernel died; retrying once in a fresh kernel")
+                        continue
                 break
     finally:
+        stop.set()
         os.dup2(saved_stderr, 2)
         os.close(saved_stderr)
+        logger.info(
+            "finished: %s after %d attempt(s)%s", status, attempts, f"; {error}" if error else ""
+        )
         logger.removeHandler(handler)
+        logger.removeHandler(watch)
         handler.close()
     duration = round(time.monotonic() - started, 2)
 
@@ -381,6 +514,8 @@ def execute_job(spec: dict) -> dict:
             html_name = "report.html" if status == "ok" else "partial.html"
             (staging / html_name).write_text(page, encoding="utf-8")
         except Exception as exc:  # noqa: BLE001 - rendering must not hide the run's status
+            if _is_storage_error(exc):
+                raise
             if status == "ok":
                 status, error = "failed", f"rendering failed: {type(exc).__name__}: {exc}"
     elif status == "ok":
@@ -409,10 +544,12 @@ def execute_job(spec: dict) -> dict:
         "package_versions": package_versions(),
         "html": html_name,
     }
-    (staging / "manifest.json").write_text(
-        json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
-    )
+    _write_json(staging / "manifest.json", manifest)
     return manifest
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", "utf-8")
 
 
 # --------------------------------------------------------------------------- publishing
@@ -438,80 +575,243 @@ def _sigint_deferred():
 def _atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def _storage_message(root: Path, exc: OSError) -> str:
+    what = exc.strerror or str(exc)
+    where = f" (writing {exc.filename})" if exc.filename else ""
+    hint = {
+        errno.ENOSPC: "free some space (old runs: `workbook report --keep N`) and run again",
+        errno.EDQUOT: "the disk quota is exhausted; free some space and run again",
+        errno.EROFS: "the file system is mounted read-only; point WORKBOOK_REPORTS_DIR elsewhere",
+    }.get(exc.errno, "make it writable for this user or point WORKBOOK_REPORTS_DIR elsewhere")
+    return f"cannot write to the reports folder: {what}{where}; {hint}"
+
+
+@contextlib.contextmanager
+def _storage_errors(root: Path):
+    """Turn "disk full" and "read-only" into one clear InputError naming the folder."""
+    try:
+        yield
+    except OSError as exc:
+        if not _is_storage_error(exc):
+            raise
+        raise InputError(root, _storage_message(root, exc)) from None
 
 
 class ReportStore:
-    """The ``reports/`` tree: run folders, stable report pages and the index."""
+    """The ``reports/`` tree: run folders, stable report pages and the index.
+
+    ``index.json`` is the state (one entry per report and parameter set, with its
+    runs); ``index.html`` is rendered from it after every change. During a run
+    (:meth:`session`) the state lives in memory and a lock file keeps a second
+    ``workbook report`` from writing to the same folder at the same time.
+    """
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or reports_dir()
         self.staging = self.root / ".staging"
         self.state_path = self.root / "index.json"
+        self._state: dict | None = None
+        self._dirty = False
+
+    # -- checks and locking ------------------------------------------------------
 
     def check_writable(self) -> None:
-        """Fail early and clearly when ``reports/`` cannot be written."""
+        """Fail early and clearly when ``reports/`` cannot be written or is full."""
         try:
             self.staging.mkdir(parents=True, exist_ok=True)
             probe = self.staging / f".probe-{os.getpid()}"
-            probe.write_text("ok", encoding="utf-8")
+            _atomic_write(probe, "ok")
             probe.unlink()
         except OSError as exc:
-            raise InputError(self.root, f"reports folder is not writable: {exc.strerror}") from None
+            raise InputError(self.root, _storage_message(self.root, exc)) from None
+        free = shutil.disk_usage(self.staging).free
+        if free < MIN_FREE_BYTES:
+            raise InputError(
+                self.root,
+                f"only {free / 1e6:.1f} MB free on the disk of the reports folder "
+                f"(need {MIN_FREE_BYTES / 1e6:.0f} MB); free some space and run again",
+            )
 
-    def load_state(self) -> dict:
+    @contextlib.contextmanager
+    def session(self):
+        """Lock the folder for one run and keep the state in memory meanwhile.
+
+        Raises
+        ------
+        InputError
+            When another run holds the lock, or the folder is not writable.
+        """
+        import fcntl
+
+        self.check_writable()
+        lock_path = self.root / ".lock"
+        try:
+            handle = open(lock_path, "a+", encoding="utf-8")  # noqa: SIM115
+        except OSError as exc:
+            raise InputError(self.root, _storage_message(self.root, exc)) from None
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                raise InputError(
+                    self.root,
+                    f"another `workbook report` is writing to this folder ({holder}); "
+                    "wait for it to finish (scheduled runs must not overlap)",
+                ) from None
+            with contextlib.suppress(OSError):
+                handle.seek(0)
+                handle.truncate()
+                handle.write(f"pid {os.getpid()} since {utc_now()}\n")
+                handle.flush()
+            self._state = self._read_state()
+            try:
+                yield self
+            finally:
+                self._state = None
+        finally:
+            handle.close()
+
+    # -- state -------------------------------------------------------------------
+
+    def _read_state(self) -> dict:
         if not self.state_path.is_file():
             return {"entries": {}}
         try:
-            return json.loads(self.state_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
+            state = json.loads(self.state_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
             return {"entries": {}}
+        return state if isinstance(state.get("entries"), dict) else {"entries": {}}
 
-    def last_good(self, job: Job) -> dict | None:
-        entry = self.load_state()["entries"].get(job.key)
-        if not entry or not entry.get("last_good"):
-            return None
-        run_dir = self.root / job.report / job.slug / "runs" / entry["last_good"]
-        manifest = run_dir / "manifest.json"
-        if (
-            not manifest.is_file()
-            or not (self.root / job.report / job.slug / "report.html").is_file()
-        ):
-            return None
-        return json.loads(manifest.read_text(encoding="utf-8"))
+    def load_state(self) -> dict:
+        """The index state (``{"entries": {key: entry}}``)."""
+        return self._state if self._state is not None else self._read_state()
 
-    def publish(self, job: Job, manifest: dict, staging: Path) -> Path:
-        """Move a finished staging folder into place and update the index."""
-        with _sigint_deferred():
-            runs = self.root / job.report / job.slug / "runs"
-            runs.mkdir(parents=True, exist_ok=True)
-            run_dir = runs / manifest["run_id"]
-            os.replace(staging, run_dir)
-            if manifest["status"] == "ok":
-                stable = self.root / job.report / job.slug / "report.html"
-                tmp = stable.with_name(".report.html.tmp")
-                shutil.copyfile(run_dir / "report.html", tmp)
-                os.replace(tmp, stable)
-            self._update_index(job, manifest)
-        return run_dir
+    def _save_state(self, state: dict) -> None:
+        from analysis.report.index import render_index
 
-    def note_cached(self, job: Job, previous: dict) -> None:
-        with _sigint_deferred():
-            self._update_index(job, {**previous, "status": "cached", "checked_at": utc_now()})
+        _atomic_write(self.state_path, json.dumps(state, indent=2, sort_keys=True) + "\n")
+        _atomic_write(self.root / "index.html", render_index(state))
+        self._dirty = False
 
-    def _update_index(self, job: Job, manifest: dict) -> None:
-        state = self.load_state()
-        entry = state["entries"].setdefault(
+    def flush(self) -> None:
+        """Write pending index changes (batched cache notes)."""
+        if self._dirty and self._state is not None:
+            with _sigint_deferred():
+                self._save_state(self._state)
+
+    def _entry(self, state: dict, job: Job) -> dict:
+        return state["entries"].setdefault(
             job.key,
             {"report": job.report, "slug": job.slug, "runs": [], "last_good": None},
         )
+
+    def last_good(self, job: Job) -> dict | None:
+        """The manifest of the last good run of a job's report and parameters."""
+        entry = self.load_state()["entries"].get(job.key)
+        if not entry or not entry.get("last_good"):
+            return None
+        base = self.root / job.report / job.slug
+        manifest = base / "runs" / entry["last_good"] / "manifest.json"
+        if not manifest.is_file() or not (base / "report.html").is_file():
+            return None
+        try:
+            return json.loads(manifest.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, OSError):
+            return None
+
+    def _previous_figures(self, entry: dict) -> tuple[str | None, dict | None]:
+        good = entry.get("last_good")
+        for run in reversed(entry.get("runs", [])):
+            if run.get("run_id") == good:
+                return good, run.get("figures") or {}
+        return None, None
+
+    # -- publishing --------------------------------------------------------------
+
+    def publish(self, job: Job, manifest: dict, staging: Path, *, keep: int | None = None) -> Path:
+        """Move a finished staging folder into place, diff, prune and update the index.
+
+        Parameters
+        ----------
+        job : Job
+        manifest : dict
+            The run's manifest (from :func:`execute_job`); gains ``diff`` for a good run.
+        staging : Path
+            The run's staging folder.
+        keep : int, optional
+            Runs to keep for this report and parameter set (default: the job's
+            ``keep`` option, else :data:`DEFAULT_KEEP`).
+
+        Returns
+        -------
+        Path
+            The published run folder.
+        """
+        with _sigint_deferred():
+            state = self.load_state()
+            entry = self._entry(state, job)
+            if manifest["status"] == "ok":
+                against, previous = self._previous_figures(entry)
+                thresholds = diff_settings(job.options.get("diff"), "plan")
+                manifest["diff"] = diff_figures(
+                    previous, manifest.get("figures") or {}, against=against, **thresholds
+                )
+                _write_json(staging / "manifest.json", manifest)
+            runs = self.root / job.report / job.slug / "runs"
+            runs.mkdir(parents=True, exist_ok=True)
+            run_dir = runs / manifest["run_id"]
+            stable = self.root / job.report / job.slug / "report.html"
+            tmp = stable.with_name(".report.html.tmp")
+            try:
+                # Every copy first, then only renames: a full disk stops us before
+                # anything became visible.
+                if manifest["status"] == "ok":
+                    shutil.copyfile(staging / "report.html", tmp)
+                os.replace(staging, run_dir)
+                if manifest["status"] == "ok":
+                    os.replace(tmp, stable)
+            finally:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+            files = sorted(p.name for p in run_dir.iterdir())
+            self._record_run(entry, manifest, files)
+            limit = keep or job.options.get("keep") or DEFAULT_KEEP
+            self._prune(job, entry, limit)
+            self._save_state(state)
+        return run_dir
+
+    def note_cached(self, job: Job, previous: dict, *, write: bool = True) -> None:
+        """Mark a job as cached (its last good run stands)."""
+        state = self.load_state()
+        entry = self._entry(state, job)
+        entry["notebook"] = previous.get("notebook")
+        entry["parameters"] = previous.get("parameters")
+        entry["status"] = "cached"
+        entry["checked_at"] = utc_now()
+        self._dirty = True
+        if write or self._state is None:
+            with _sigint_deferred():
+                self._save_state(state)
+
+    def _record_run(self, entry: dict, manifest: dict, files: list[str]) -> None:
         entry["notebook"] = manifest.get("notebook")
         entry["parameters"] = manifest.get("parameters")
         entry["status"] = manifest["status"]
-        if manifest["status"] != "cached":
-            entry["runs"].append(
-                {
+        diff = manifest.get("diff") or {}
+        flagged = [c for c in diff.get("changes", []) if c.get("flagged")]
+        entry["runs"].append(
+            {
+                **{
                     k: manifest.get(k)
                     for k in (
                         "run_id",
@@ -521,17 +821,34 @@ class ReportStore:
                         "error",
                         "html",
                         "figures",
+                        "attempts",
                     )
-                }
-            )
-            if manifest["status"] == "ok":
-                entry["last_good"] = manifest["run_id"]
-        else:
-            entry["checked_at"] = manifest.get("checked_at")
-        _atomic_write(self.state_path, json.dumps(state, indent=2, sort_keys=True) + "\n")
-        from analysis.report.index import render_index
+                },
+                "files": files,
+                "diff_against": diff.get("against"),
+                "diff_flagged": flagged,
+            }
+        )
+        if manifest["status"] == "ok":
+            entry["last_good"] = manifest["run_id"]
 
-        _atomic_write(self.root / "index.html", render_index(state))
+    def _prune(self, job: Job, entry: dict, keep: int) -> list[str]:
+        """Delete all but the newest ``keep`` runs; the last good run always stays."""
+        runs_dir = self.root / job.report / job.slug / "runs"
+        if not runs_dir.is_dir():
+            return []
+        # Run ids sort by time; the folder listing also catches runs the index forgot.
+        on_disk = sorted(p.name for p in runs_dir.iterdir() if p.is_dir())
+        protected = set(on_disk[-keep:])
+        if entry.get("last_good"):
+            protected.add(entry["last_good"])
+        removed = [run for run in on_disk if run not in protected]
+        for run in removed:
+            shutil.rmtree(runs_dir / run, ignore_errors=True)
+        if removed:
+            gone = set(removed)
+            entry["runs"] = [r for r in entry["runs"] if r.get("run_id") not in gone]
+        return removed
 
     def clean_stale_staging(self) -> None:
         """Remove staging folders of runs that were interrupted long ago (> 1 day)."""
@@ -547,7 +864,14 @@ class ReportStore:
 # --------------------------------------------------------------------------- orchestration
 
 
-def _spec(job: Job, store: ReportStore, cache_key: str, commit: str, timeout, executor) -> dict:
+def _forwarded_env() -> dict[str, str]:
+    """Settings a remote (Dask) worker needs to see the same project and data."""
+    return {k: v for k, v in os.environ.items() if k.startswith("WORKBOOK_")}
+
+
+def _spec(
+    job: Job, store: ReportStore, cache_key: str, commit: str, timeout, executor, heartbeat
+) -> dict:
     run_id = new_run_id()
     root = project_root()
     try:
@@ -564,8 +888,10 @@ def _spec(job: Job, store: ReportStore, cache_key: str, commit: str, timeout, ex
         "root": str(root),
         "cache_key": cache_key,
         "git_commit": commit,
-        "timeout": timeout,
+        "timeout": timeout or job.options.get("timeout"),
+        "heartbeat": heartbeat or job.options.get("heartbeat") or DEFAULT_HEARTBEAT_S,
         "executor": executor,
+        "env": _forwarded_env(),
     }
 
 
@@ -597,6 +923,59 @@ class Progress:
         self.stream.flush()
 
 
+@dataclass
+class RunOutcome:
+    """What a run of jobs did: counts per status and one result per job."""
+
+    counts: dict[str, int]
+    results: list[dict] = field(default_factory=list)
+    started_at: str = ""
+    duration_s: float = 0.0
+    interrupted: bool = False
+
+    @property
+    def status(self) -> str:
+        """``interrupted``, ``failed`` (a report failed) or ``ok``."""
+        if self.interrupted:
+            return "interrupted"
+        return "failed" if self.counts.get("failed") else "ok"
+
+    def summary(self, **context) -> dict:
+        """The JSON summary sent to the notification hook.
+
+        Parameters
+        ----------
+        **context
+            Added as is (``plan``, ``dataset``, ``index``).
+        """
+        failed = [r for r in self.results if r["status"] == "failed"]
+        flagged = [
+            {"key": r["key"], "run_id": r["run_id"], **change}
+            for r in self.results
+            for change in r.get("flagged", [])
+        ]
+        return {
+            "status": self.status,
+            "counts": self.counts,
+            "started_at": self.started_at,
+            "duration_s": self.duration_s,
+            "host": _hostname(),
+            **context,
+            "failed": failed,
+            "flagged": flagged,
+            "reports": [
+                {k: r.get(k) for k in ("key", "status", "run_id", "duration_s")}
+                for r in self.results
+            ],
+        }
+
+
+def _hostname() -> str:
+    import socket
+
+    return socket.gethostname()
+
+
 def run_jobs(
     jobs: list[Job],
     *,
@@ -607,80 +986,250 @@ def run_jobs(
     scheduler: str | None = None,
     store: ReportStore | None = None,
     stream=None,
+    keep: int | None = None,
+    heartbeat: float | None = None,
+    outcome: RunOutcome | None = None,
 ) -> dict[str, int]:
     """Run jobs (cached ones skipped), publish each as it finishes.
+
+    Parameters
+    ----------
+    jobs : list of Job
+        Validated jobs (:func:`analysis.report.plan.load_plan`).
+    n_jobs : int, optional
+        Parallel kernels of the local pool (default: the number of cores).
+    force : bool
+        Re-run jobs whose cache key is unchanged.
+    timeout : int, optional
+        Cell timeout in seconds (overrides the plan's ``timeout``).
+    executor : {"local", "dask"}
+    scheduler : str, optional
+        Dask scheduler address (``tcp://host:8786``) with ``executor="dask"``.
+    store : ReportStore, optional
+        The reports folder (default ``reports/``).
+    stream : file, optional
+        Where progress lines go (default stdout).
+    keep : int, optional
+        Runs kept per report and parameter set (overrides the plan's ``keep``).
+    heartbeat : float, optional
+        Seconds between heartbeat lines of a long cell (overrides the plan).
+    outcome : RunOutcome, optional
+        Filled with per-job results as jobs finish (also when interrupted).
 
     Returns
     -------
     dict
         Count of jobs per status.
+
+    Raises
+    ------
+    InputError
+        When the reports folder is locked by another run, not writable or full.
+    KeyboardInterrupt
+        On SIGINT; everything published so far is complete, nothing half-written.
     """
     store = store or ReportStore()
-    store.check_writable()
+    outcome = outcome if outcome is not None else RunOutcome(dict.fromkeys(STATUSES, 0))
+    outcome.counts.update({s: outcome.counts.get(s, 0) for s in STATUSES})
+    outcome.started_at = utc_now()
+    clock = time.monotonic()
+    heartbeat = heartbeat or _env_float("WORKBOOK_HEARTBEAT")
+    try:
+        with _storage_errors(store.root), store.session():
+            _run_in_session(
+                jobs, store, outcome, n_jobs, force, timeout, executor, scheduler, stream, keep,
+                heartbeat,
+            )  # fmt: skip
+    except KeyboardInterrupt:
+        outcome.interrupted = True
+        _kill(_kernel_processes())  # in-process runs leave their kernel behind otherwise
+        raise
+    finally:
+        outcome.duration_s = round(time.monotonic() - clock, 2)
+    return outcome.counts
+
+
+def _env_float(name: str) -> float | None:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise ParameterError(name, f"expected a number of seconds, got {value!r}") from None
+    if number <= 0:
+        raise ParameterError(name, f"expected a number of seconds > 0, got {value!r}")
+    return number
+
+
+def _run_in_session(
+    jobs, store, outcome, n_jobs, force, timeout, executor, scheduler, stream, keep, heartbeat
+) -> None:
     store.clean_stale_staging()
     fingerprints = Fingerprints(project_root())
     commit = git_commit()
     progress = Progress(len(jobs), stream)
-    counts = dict.fromkeys(STATUSES, 0)
+    counts = outcome.counts
     pending: list[tuple[Job, dict]] = []
     for job in jobs:
         key = fingerprints.cache_key(job)
         previous = None if force else store.last_good(job)
         if previous and previous.get("cache_key") == key:
-            store.note_cached(job, previous)
+            store.note_cached(job, previous, write=False)
             counts["cached"] += 1
+            outcome.results.append(
+                {"key": job.key, "status": "cached", "run_id": previous.get("run_id"),
+                 "duration_s": None}
+            )  # fmt: skip
             progress.line(job, "cached", None, "unchanged inputs, code and parameters")
             continue
-        pending.append((job, _spec(job, store, key, commit, timeout, executor)))
+        pending.append((job, _spec(job, store, key, commit, timeout, executor, heartbeat)))
+    store.flush()
     if not pending:
-        return counts
+        return
 
     def finish(job: Job, spec: dict, manifest: dict) -> None:
-        store.publish(job, manifest, Path(spec["staging"]))
-        counts[manifest["status"]] = counts.get(manifest["status"], 0) + 1
-        note = manifest["error"][:120] if manifest["status"] != "ok" else ""
-        progress.line(job, manifest["status"], manifest["duration_s"], note)
+        store.publish(job, manifest, Path(spec["staging"]), keep=keep)
+        status = manifest["status"]
+        counts[status] = counts.get(status, 0) + 1
+        diff = manifest.get("diff") or {}
+        flagged = [c for c in diff.get("changes", []) if c.get("flagged")]
+        run_dir = store.root / job.report / job.slug / "runs" / manifest["run_id"]
+        outcome.results.append(
+            {
+                "key": job.key,
+                "status": status,
+                "run_id": manifest["run_id"],
+                "duration_s": manifest.get("duration_s"),
+                "error": manifest.get("error", ""),
+                "attempts": manifest.get("attempts"),
+                "run_dir": str(run_dir),
+                "flagged": flagged,
+            }
+        )
+        if status != "ok":
+            note = manifest["error"][:120]
+        elif flagged:
+            names = ", ".join(c["name"] for c in flagged[:3])
+            more = f" +{len(flagged) - 3}" if len(flagged) > 3 else ""
+            note = f"changed beyond threshold: {names}{more}"
+        else:
+            note = ""
+        progress.line(job, status, manifest.get("duration_s"), note)
 
     if executor == "dask":
         _run_dask(pending, scheduler, finish)
     else:
         _run_local(pending, n_jobs or os.cpu_count() or 1, finish)
-    return counts
+
+
+def _retry_spec(spec: dict) -> dict:
+    """A fresh run id and staging folder for a job whose worker process died."""
+    shutil.rmtree(spec["staging"], ignore_errors=True)
+    run_id = new_run_id()
+    staging = Path(spec["staging"]).with_name(run_id)
+    return {**spec, "run_id": run_id, "staging": str(staging)}
 
 
 def _run_local(pending, n_jobs: int, finish: Callable) -> None:
+    """Run jobs in this process (one job or ``n_jobs`` = 1) or in a process pool.
+
+    Pool workers are reused across jobs, so papermill and nbconvert are imported once
+    per worker. If a worker process dies (killed, out of memory), the pool breaks;
+    the jobs that had started are retried once in a new pool, the others simply
+    resubmitted.
+    """
     if n_jobs <= 1 or len(pending) == 1:
         for job, spec in pending:
             finish(job, spec, execute_job(spec))
         return
     from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
 
-    pool = ProcessPoolExecutor(max_workers=min(n_jobs, len(pending)))
-    try:
-        futures = {pool.submit(execute_job, spec): (job, spec) for job, spec in pending}
-        for future in as_completed(futures):
-            job, spec = futures[future]
-            try:
-                manifest = future.result()
-            except Exception as exc:  # noqa: BLE001 - a worker crash fails that job only
-                manifest = _crashed(spec, exc)
-            finish(job, spec, manifest)
-    except KeyboardInterrupt:
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in list(getattr(pool, "_processes", {}).values()):
-            with contextlib.suppress(Exception):
-                process.terminate()
-        raise
-    else:
+    queue = list(pending)
+    crashes: dict[str, int] = {}
+    while queue:
+        pool = ProcessPoolExecutor(
+            max_workers=min(n_jobs, len(queue)), initializer=_worker_ignores_sigint
+        )
+        again: list[tuple[Job, dict]] = []
+        try:
+            futures = {pool.submit(execute_job, spec): (job, spec) for job, spec in queue}
+            for future in as_completed(futures):
+                job, spec = futures[future]
+                try:
+                    manifest = future.result()
+                except BrokenProcessPool as exc:
+                    started = Path(spec["staging"]).exists()
+                    crashes[job.key] = crashes.get(job.key, 0) + started
+                    if crashes[job.key] >= 2:
+                        finish(job, spec, _crashed(spec, exc))
+                    else:
+                        again.append((job, _retry_spec(spec) if started else spec))
+                    continue
+                except Exception as exc:  # noqa: BLE001 - a worker error fails that job only
+                    if _is_storage_error(exc):
+                        raise
+                    manifest = _crashed(spec, exc)
+                finish(job, spec, manifest)
+        except BaseException:
+            # Stop the workers and their kernels before shutdown() forgets the workers
+            # (and before the interpreter's exit hook waits for them forever).
+            kernels = _kernel_processes()
+            workers = list((getattr(pool, "_processes", None) or {}).values())
+            for process in workers:
+                with contextlib.suppress(Exception):
+                    process.terminate()
+            _kill(kernels)
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
         pool.shutdown(wait=True)
+        queue = again
+
+
+def _worker_ignores_sigint() -> None:
+    """Pool workers leave Ctrl-C to the parent, which stops them and their kernels."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _kernel_processes() -> list:
+    """Kernel processes started (directly or via pool workers) by this process."""
+    try:
+        import psutil
+
+        return [
+            p
+            for p in psutil.Process().children(recursive=True)
+            if "ipykernel_launcher" in " ".join(p.cmdline())
+        ]
+    except Exception:  # noqa: BLE001 - psutil missing or a process vanished meanwhile
+        return []
+
+
+def _kill(processes: list) -> None:
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.kill()
 
 
 def _run_dask(pending, scheduler: str | None, finish: Callable) -> None:
+    """Fan jobs out over a Dask distributed cluster.
+
+    Workers must see the project and the reports folder at the same paths (a shared
+    file system) and should run one thread each (``dask worker ADDRESS --nthreads 1``;
+    with more threads, reports still run one at a time per worker process).
+    """
     from distributed import Client, as_completed
 
     if not scheduler:
         raise ParameterError("scheduler", "--executor dask needs --scheduler ADDRESS")
-    with Client(scheduler, timeout=30) as client:
+    try:
+        client = Client(scheduler, timeout=30)
+    except OSError as exc:
+        raise ParameterError(
+            "scheduler", f"cannot connect to the Dask scheduler at {scheduler}: {exc}"
+        ) from None
+    with client:
         futures = {
             client.submit(execute_job, spec, pure=False, key=f"report-{spec['run_id']}"): (
                 job,
@@ -693,6 +1242,8 @@ def _run_dask(pending, scheduler: str | None, finish: Callable) -> None:
             try:
                 manifest = future.result()
             except Exception as exc:  # noqa: BLE001
+                if _is_storage_error(exc):
+                    raise
                 manifest = _crashed(spec, exc)
             finish(job, spec, manifest)
 
@@ -714,9 +1265,10 @@ def _crashed(spec: dict, exc: BaseException) -> dict:
         "inputs": [],
         "figures": {},
         "cache_key": spec["cache_key"],
+        "executor": spec.get("executor", "local"),
         "html": "",
     }
-    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    _write_json(staging / "manifest.json", manifest)
     return manifest
 
 
@@ -727,21 +1279,74 @@ def _summary(counts: dict[str, int], store: ReportStore) -> int:
     return 1 if counts.get("failed") else 0
 
 
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """A scheduler's SIGTERM (systemd stop, CI cancel) ends the run like Ctrl-C."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_plan_cli(args) -> int:
-    """``workbook report``: run a plan (see :mod:`analysis.report.plan`)."""
-    plan = args.plan or config_dir() / "reports.yml"
+    """``workbook report``: run a plan (see :mod:`analysis.report.plan`).
+
+    Sends the run's JSON summary to ``--notify`` / ``WORKBOOK_NOTIFY`` as
+    ``--notify-on`` says, also when the run was interrupted or could not start.
+    """
+    from analysis.report import notify
+
+    target = notify.target_from_env(getattr(args, "notify", None))
+    try:
+        when = notify.when_from_env(getattr(args, "notify_on", None))
+    except ValueError as exc:
+        raise ParameterError("notify-on", str(exc)) from None
+    plan = Path(args.plan or config_dir() / "reports.yml")
+    store = ReportStore()
+    outcome = RunOutcome(dict.fromkeys(STATUSES, 0))
+    context = {"plan": str(plan), "index": str(store.root / "index.html")}
+    try:
+        with _sigterm_as_interrupt():
+            code = _run_plan(args, plan, store, outcome, context)
+    except (InputError, ParameterError) as exc:
+        notify.notify(target, when, {**outcome.summary(**context), "status": "error",
+                                     "error": str(exc)})  # fmt: skip
+        raise
+    except KeyboardInterrupt:
+        outcome.interrupted = True
+        notify.notify(target, when, outcome.summary(**context))
+        raise
+    notify.notify(target, when, outcome.summary(**context))
+    return code
+
+
+def _run_plan(args, plan: Path, store: ReportStore, outcome: RunOutcome, context: dict) -> int:
     import yaml
 
     try:
-        declared = yaml.safe_load(Path(plan).read_text(encoding="utf-8")) or {}
+        declared = yaml.safe_load(plan.read_text(encoding="utf-8")) or {}
     except OSError as exc:
         raise InputError(plan, f"cannot read plan: {exc.strerror}") from None
     except yaml.YAMLError as exc:
         raise InputError(plan, f"not valid YAML: {exc}") from None
+    if not isinstance(declared, dict):
+        raise InputError(plan, "expected a mapping with a list under 'reports'")
     dataset = resolve_dataset(args.dataset or declared.get("dataset", "auto"))
+    context["dataset"] = dataset
     jobs = load_plan(plan, dataset=dataset, kreis_codes=kreis_codes, only=args.only)
+    keep = getattr(args, "keep", None)
+    if keep is not None and keep < 1:
+        raise ParameterError("keep", f"expected a whole number >= 1, got {keep}")
     print(f"plan {plan}: {len(jobs)} report(s) on the {dataset} dataset")
-    store = ReportStore()
     counts = run_jobs(
         jobs,
         n_jobs=args.jobs,
@@ -750,6 +1355,8 @@ def run_plan_cli(args) -> int:
         executor=args.executor,
         scheduler=args.scheduler,
         store=store,
+        keep=keep,
+        outcome=outcome,
     )
     return _summary(counts, store)
 

@@ -255,3 +255,12 @@ def test_data_read_of_the_real_population_table(official, capsys):
     assert code == 0
     goe = printed[(printed["ags"] == "03159") & (printed["GES"] == "")]
     assert goe["value"].item() == "328028"
+
+
+def test_geojson_with_sorted_keys_is_sniffed(tmp_path):
+    # "type" after a long "features" list (json.dumps(sort_keys=True))
+    path = tmp_path / "regions.json"
+    document = json.loads(_geojson(tmp_path / "x.geojson").read_text())
+    path.write_text(json.dumps(document, sort_keys=True))
+    assert sniff_format(path) == "geojson"
+    assert sniff_format(tmp_path / "x.geojson") == "geojson"

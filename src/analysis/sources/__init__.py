@@ -93,8 +93,11 @@ def _sniff(path: Path) -> str | None:
         head = handle.read(1 << 16)
     if head.startswith(b"PK\x03\x04"):
         return _sniff_workbook(path, parts)
-    if suffix in (".geojson", ".json"):
-        return "geojson" if b"FeatureCollection" in head else None
+    if suffix == ".geojson":
+        return "geojson"  # the reader says what is wrong with it, if anything
+    if suffix == ".json":
+        # Key order is free in JSON: "type" may come after a long "features" list.
+        return "geojson" if b"FeatureCollection" in head or b'"features"' in head else None
     text = _decode_head(head)
     if text is None:
         return None

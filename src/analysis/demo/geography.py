@@ -976,7 +976,7 @@ def _rings(cells: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
 
 
 def _simplify(ring: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Drop collinear corners (none on a hex boundary, kept for safety) and rotate to the minimum."""
+    """Start the ring at its smallest corner, so that the output never depends on set order."""
     k = ring.index(min(ring))
     return ring[k:] + ring[:k]
 

@@ -24,6 +24,7 @@ from analysis.demo.geography import (
     landkreis_digit,
 )
 from analysis.demo.regions import FILES
+from analysis.errors import ParameterError
 from analysis.sources.genesis import read_ffcsv
 from analysis.sources.kreis_list import read_kreis_list
 from analysis.sources.plz import read_plz
@@ -276,7 +277,7 @@ def test_refuses_to_replace_a_folder_that_is_not_a_demo(tmp_path):
     precious.mkdir()
     (precious / "thesis.txt").write_text("do not delete")
 
-    with pytest.raises(FileExistsError, match="not a demo"):
+    with pytest.raises(ParameterError, match="parameter 'out'.*not a demo"):
         write_demo(precious, seed=1)
 
     assert (precious / "thesis.txt").read_text() == "do not delete"

@@ -91,16 +91,17 @@ def write_demo(out: Path, seed: int = 1) -> Path:
 
     Raises
     ------
-    FileExistsError
-        If ``out`` exists and is not an earlier demo (no ``TRUTH.json``) — the
-        generator never deletes a folder it did not write.
+    analysis.errors.ParameterError
+        If ``out`` exists and is not an earlier demo (no ``TRUTH.json``; an empty
+        folder is fine) — the generator never deletes a folder it did not write.
     """
     from analysis.demo.geography import DEMO_COMPARE, DEMO_REGION, build_geography
+    from analysis.errors import ParameterError
 
     out = Path(out).absolute()
     if out.exists() and (not out.is_dir() or not _looks_like_demo(out)):
-        raise FileExistsError(
-            f"{out} exists and is not a demo dataset (no {_MARKER}); not replacing it"
+        raise ParameterError(
+            "out", f"{out} exists and is not a demo dataset (no {_MARKER}); not replacing it"
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"

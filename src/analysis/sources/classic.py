@@ -218,7 +218,7 @@ def _read_block(lines: list[str], width: int, first_line: int, path) -> pa.Table
         bad.append((row.number, row.actual_columns))
         return "error"
 
-    try:
+    def parse(handler) -> pa.Table:
         return pacsv.read_csv(
             io.BytesIO(body),
             read_options=pacsv.ReadOptions(
@@ -227,7 +227,7 @@ def _read_block(lines: list[str], width: int, first_line: int, path) -> pa.Table
             parse_options=pacsv.ParseOptions(
                 delimiter=";",
                 newlines_in_values=b'"' in body,
-                invalid_row_handler=on_invalid,
+                invalid_row_handler=handler,
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types={name: pa.string() for name in names},
@@ -235,6 +235,14 @@ def _read_block(lines: list[str], width: int, first_line: int, path) -> pa.Table
                 quoted_strings_can_be_null=False,
             ),
         )
+
+    try:
+        # The row handler slows parsing down: use it only to locate a known problem.
+        return parse(None)
+    except pa.ArrowInvalid:
+        pass
+    try:
+        return parse(on_invalid)
     except pa.ArrowInvalid as exc:
         if bad:
             number, found = bad[0]

@@ -220,14 +220,14 @@ def read_string_table(data: bytes, text: str, encoding: str, header: list[str], 
         first_bad.append((row.number, row.actual_columns))
         return "error"
 
-    try:
-        table = pacsv.read_csv(
+    def parse(handler) -> pa.Table:
+        return pacsv.read_csv(
             io.BytesIO(body),
             read_options=pacsv.ReadOptions(
                 column_names=header, skip_rows=1, use_threads=False, block_size=block_size(body)
             ),
             parse_options=pacsv.ParseOptions(
-                delimiter=";", newlines_in_values=quoted, invalid_row_handler=on_invalid
+                delimiter=";", newlines_in_values=quoted, invalid_row_handler=handler
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types={name: pa.string() for name in header},
@@ -235,6 +235,14 @@ def read_string_table(data: bytes, text: str, encoding: str, header: list[str], 
                 quoted_strings_can_be_null=False,
             ),
         )
+
+    try:
+        # The row handler slows parsing down: use it only to locate a known problem.
+        return parse(None)
+    except (pa.ArrowInvalid, pa.ArrowKeyError):
+        pass
+    try:
+        parse(on_invalid)
     except (pa.ArrowInvalid, pa.ArrowKeyError) as exc:
         if first_bad:
             line, found = first_bad[0]
@@ -242,7 +250,7 @@ def read_string_table(data: bytes, text: str, encoding: str, header: list[str], 
                 line, found = _first_bad_record(text, len(header))
             raise_field_count(path, line, found, len(header), line == n_lines)
         raise InputError(path, f"cannot parse as ';'-separated text: {exc}") from None
-    return table
+    raise InputError(path, "cannot parse as ';'-separated text")  # pragma: no cover
 
 
 def _first_bad_record(text: str, expected: int) -> tuple[int | None, int]:

@@ -557,17 +557,21 @@ def _write_json(path: Path, data: dict) -> None:
 
 @contextlib.contextmanager
 def _sigint_deferred():
-    """Hold SIGINT while publishing, so a Ctrl-C cannot leave half a publication."""
+    """Hold SIGINT and SIGTERM while publishing, so neither leaves half a publication."""
     received: list[int] = []
     try:
-        previous = signal.signal(signal.SIGINT, lambda s, f: received.append(s))
+        previous = {
+            sig: signal.signal(sig, lambda s, f: received.append(s))
+            for sig in (signal.SIGINT, signal.SIGTERM)
+        }
     except ValueError:  # not the main thread
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         if received:
             raise KeyboardInterrupt
 

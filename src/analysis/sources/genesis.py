@@ -110,8 +110,11 @@ def read_ffcsv(path: str | Path) -> pd.DataFrame:
         ``frame.attrs``: ``path``, ``encoding``, ``encoding_note``, ``variant``
         (``"ffcsv"`` or ``"ffcsv_old"``), ``n_rows``, ``statistic_label``,
         ``time_code``, ``measures`` (code → label), ``dimensions`` (code →
-        {"label", "attributes": code → label}), ``n_empty_values``, ``credit``,
-        ``licence``.
+        {"label", "attributes": code → label}), ``n_empty_values`` (empty value
+        cells: NaN without a flag), ``n_unparsed_times`` (times without a
+        ``period_start``), ``credit``, ``licence``. A number written with a mark
+        (``(12)``, ``12 p``) keeps its value; the mark goes to ``quality`` where
+        ``value_q`` is empty.
 
     Raises
     ------

@@ -668,3 +668,32 @@ def test_windows_1252_typographic_special_values(tmp_path):
     assert frame.attrs["encoding"] == "cp1252"
     assert frame["flag"].tolist() == ["–", "…"]
     assert frame["value"].isna().all()
+
+
+def test_quoted_fields_with_separators_and_line_numbers(tmp_path):
+    # Arrange: every field quoted (as spreadsheet software saves it), a ';' inside a label
+    def quote(line: str, label: str | None = None) -> str:
+        cells = line.split(";")
+        if label is not None:
+            cells[8] = label
+        return ";".join(f'"{cell}"' for cell in cells)
+
+    lines = [
+        quote(CURRENT_HEADER),
+        quote(_row("03159", "", "5")),
+        quote(_row("03152", "", "6"), "A;B"),
+    ]
+    good = tmp_path / "good_flat.csv"
+    good.write_text("\n".join(lines) + "\n")
+    wrong = tmp_path / "wrong_flat.csv"
+    wrong.write_text("\n".join([*lines, quote(_row("03156", "", "x7"))]) + "\n")
+
+    # Act
+    frame = read_ffcsv(good)
+    with pytest.raises(InputError) as info:
+        read_ffcsv(wrong)
+
+    # Assert
+    assert frame["region_name"].tolist() == ["Ort 03159", "A;B"]
+    assert frame["value"].tolist() == [5.0, 6.0]
+    assert (info.value.line, info.value.column) == (4, "value")

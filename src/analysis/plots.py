@@ -129,6 +129,14 @@ def grouped_bars(
     return ax
 
 
+def _ring_area(ring: np.ndarray) -> float:
+    """Signed area of a ring by the shoelace formula (in squared degrees)."""
+    if len(ring) < 3:
+        return 0.0
+    x, y = ring[:, 0], ring[:, 1]
+    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
+
+
 def choropleth(
     geometry: pd.DataFrame,
     values: pd.Series,
@@ -169,6 +177,12 @@ def choropleth(
         for ring in rings:
             polygons.append(np.asarray(ring, dtype=float))
             codes.append(code)
+    # Rings are drawn filled, so a Kreis with a hole (an enclaved kreisfreie Stadt) would
+    # cover the city inside it: draw large rings first and small ones on top.
+    areas = [abs(_ring_area(p)) for p in polygons]
+    order = sorted(range(len(polygons)), key=lambda i: -areas[i])
+    polygons = [polygons[i] for i in order]
+    codes = [codes[i] for i in order]
     codes_s = pd.Series(codes)
     mapped = codes_s.map(values)
     facecolors: list

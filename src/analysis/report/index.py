@@ -96,7 +96,7 @@ def render_index(state: dict) -> str:
             f"<td>{_params(entry.get('parameters'))}</td>"
             f'<td><span class="wb-badge" style="background:{_BADGE.get(status, "#444")}">'
             f"{esc(status)}</span>{error}</td>"
-            f"<td>{esc(str(last.get('started_at', '')))}</td>"
+            f'<td class="wb-when">{esc(str(last.get("started_at", "")).replace("T", " "))}</td>'
             f"<td>{'' if duration is None else f'{duration:.1f} s'}</td>"
             f"<td>{changes}</td>"
             f"<td>{len(runs)}</td>"
@@ -113,7 +113,8 @@ def render_index(state: dict) -> str:
 .wb-error { color: #b3261e; font-size: .8rem; max-width: 28rem; text-align: left; }
 .wb-changed { color: #8a4b00; font-size: .8rem; }
 .wb-changed b { font-weight: 600; }
-td { text-align: left; }
+.wb-index td, .wb-index th { text-align: left; }
+.wb-tag, .wb-badge, .wb-when { white-space: nowrap; }
 """
     return f"""<!DOCTYPE html>
 <html lang="en">

@@ -70,3 +70,9 @@ def test_describe_rank_sentence(kreise):
     profile = region_profile(kreise, "01002")
     text = describe_rank(profile, "Bstadt", "MINT students per 1,000 inhabitants")
     assert "rank 1 of 4" in text and "top" in text
+
+
+def test_describe_rank_without_data_says_so(kreise):
+    profile = region_profile(kreise, "01002")
+    text = describe_rank(profile, "Bstadt", "Income per taxpayer (wage proxy)")
+    assert text == "There is no data on income per taxpayer (wage proxy) in this dataset."

@@ -157,7 +157,9 @@ def _fmt(value: float, decimals: int = 1) -> str:
 
 
 def describe_rank(profile: pd.DataFrame, name: str, indicator_label: str) -> str:
-    """One sentence: where the region stands on one indicator."""
+    """One sentence: where the region stands on one indicator (or that there is no data)."""
+    if indicator_label not in profile.index:
+        return f"There is no data on {indicator_label.lower()} in this dataset."
     row = profile.loc[indicator_label]
     position = (
         "in the top tenth"

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 #: Parts written in this order; every name is a module ``analysis.demo.<name>``.
-PARTS: tuple[str, ...] = ("regions", "firms")
+PARTS: tuple[str, ...] = ("regions", "firms", "crm")
 
 _MARKER = "TRUTH.json"
 

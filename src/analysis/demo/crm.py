@@ -75,6 +75,7 @@ __all__ = [
     "NULL_ID",
     "UNIFICATION_DATE",
     "CrmParameters",
+    "load_truth",
     "salesforce_id18",
     "simulate",
     "truths",
@@ -2061,6 +2062,32 @@ def truths(params: CrmParameters | None = None) -> dict:
         },
         "pardot_timezone": "Europe/Berlin",
     }
+
+
+def load_truth(dataset: str = "demo") -> dict | None:
+    """The CRM part of the demo's ``TRUTH.json``, or ``None`` for other datasets.
+
+    Lets notebook 04 show whether its intervals cover the injected effects.
+
+    Parameters
+    ----------
+    dataset : str
+        ``"demo"``; anything else gives ``None``.
+
+    Returns
+    -------
+    dict or None
+    """
+    import json
+
+    from analysis.paths import dataset_dir
+
+    if dataset != "demo":
+        return None
+    path = dataset_dir("demo") / "TRUTH.json"
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8")).get("crm")
 
 
 def write_part(out: Path, geo, seed: int) -> dict:

@@ -38,7 +38,7 @@ def test_rank_percentile_and_median_by_hand(kreise):
     # values 10, 30, 20, 20: 01003 ties with 01004 for rank 2 ("min" ties); 1 of 4 lower
     assert row["value"] == 20.0 and row["rank"] == 2 and row["of"] == 4
     assert row["percentile"] == pytest.approx(25.0)
-    assert row["median_germany"] == pytest.approx(20.0)
+    assert row["germany_median"] == pytest.approx(20.0)
     assert profile.loc["Inhabitants", "rank"] == 4  # 50,000 is the smallest of four
 
 

@@ -272,7 +272,7 @@ def observed_vs_expected(
 
 
 def _label(column: object) -> str:
-    """snake_case column names read as words: ``median_germany`` → ``Median germany``."""
+    """snake_case column names read as words: ``germany_median`` → ``Germany median``."""
     text = str(column)
     if "_" in text and text == text.lower():
         text = text.replace("_", " ")

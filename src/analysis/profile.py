@@ -90,7 +90,7 @@ def region_profile(indicators: pd.DataFrame, region: str) -> pd.DataFrame:
     DataFrame
         Index: indicator label; columns ``value``, ``rank`` (1 = highest among the
         Kreise with a value), ``of`` (how many Kreise have a value), ``percentile``
-        (share of Kreise with a lower value, 0-100), ``median_germany``, ``unit``.
+        (share of Kreise with a lower value, 0-100), ``germany_median``, ``unit``.
     """
     frame = _by_ags(indicators)
     available, _ = available_indicators(frame)
@@ -108,7 +108,7 @@ def region_profile(indicators: pd.DataFrame, region: str) -> pd.DataFrame:
                 "percentile": float((series < value).mean() * 100)
                 if not math.isnan(value)
                 else math.nan,
-                "median_germany": float(series.median()),
+                "germany_median": float(series.median()),
                 "unit": ind.unit,
             }
         )
@@ -174,7 +174,7 @@ def describe_rank(profile: pd.DataFrame, name: str, indicator_label: str) -> str
     )
     return (
         f"{name} has {_fmt(row['value'])} {indicator_label.lower()}"
-        f" (German median {_fmt(row['median_germany'])}): rank {row['rank']} of {row['of']} Kreise, "
+        f" (German median {_fmt(row['germany_median'])}): rank {row['rank']} of {row['of']} Kreise, "
         f"{position}."
     )
 

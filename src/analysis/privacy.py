@@ -561,36 +561,30 @@ def suppression_pattern(
     for r, rel in enumerate(relations):
         for cell, _ in rel:
             member_of.setdefault(cell, []).append(r)
-    for _ in range(flat.size):
+    allow_zeros = False
+    for _ in range(2 * flat.size):
         cells = sorted(suppressed)
         determined = _determined(cells, relations)
         exposed = [c for c, d in zip(cells, determined, strict=True) if d]
+        pinned = False
+        if not exposed:
+            # Non-negativity can pin a cell that linear algebra leaves free (a cycle
+            # through an empty cell); check with linear programming on small tables.
+            exposed = _pinned(flat, cells, relations) if len(cells) <= 400 else []
+            pinned = True
         if not exposed:
             break
-        target = exposed[0]
-        candidates = sorted(
-            {c for r in member_of.get(target, []) for c, _ in relations[r]} - suppressed,
-            key=lambda c: cost[c],
-        )
-        candidates = [c for c in candidates if np.isfinite(cost[c])]
-        added = False
-        for cand in candidates:
-            trial = sorted(suppressed | {cand})
-            if not _determined(trial, relations)[trial.index(target)]:
-                suppressed.add(cand)
-                added = True
-                break
-        if added:
+        step_cost = np.where(flat <= 0, 1e15, cost) if allow_zeros else cost
+        if _protect_one(
+            exposed, pinned, suppressed, relations, member_of, step_cost, (width, n_rows, n_cols)
+        ):
             continue
-        rect = _cheapest_rectangle(target, width, n_rows, n_cols, cost, suppressed)
-        if rect:
-            suppressed |= rect
-        elif candidates:
-            suppressed.add(candidates[0])
-        else:
-            raise ParameterError(
-                "counts", "cannot protect the small cells of this table; publish it without totals"
-            )
+        if not allow_zeros:
+            allow_zeros = True  # last resort: empty cells as complements
+            continue
+        raise ParameterError(
+            "counts", "cannot protect the small cells of this table; publish it without totals"
+        )
     index = list(counts.index) + ([TOTAL] if height > n_rows else [])
     columns = list(counts.columns) + ([TOTAL] if width > n_cols else [])
     table = pd.DataFrame(ext, index=index, columns=columns)
@@ -603,6 +597,72 @@ def suppression_pattern(
     primary_frame = pd.DataFrame(prim.reshape(ext.shape), index=index, columns=columns)
     comp_frame = pd.DataFrame(comp.reshape(ext.shape), index=index, columns=columns)
     return table, primary_frame, comp_frame
+
+
+def _protect_one(
+    exposed: list[int],
+    pinned: bool,
+    suppressed: set[int],
+    relations: list[list[tuple[int, float]]],
+    member_of: dict[int, list[int]],
+    cost: np.ndarray,
+    shape: tuple[int, int, int],
+) -> bool:
+    """Hide one more cell (or a rectangle) to protect an exposed cell; False if none can."""
+    width, n_rows, n_cols = shape
+    for target in exposed:
+        candidates = sorted(
+            {c for r in member_of.get(target, []) for c, _ in relations[r]} - suppressed,
+            key=lambda c: cost[c],
+        )
+        candidates = [c for c in candidates if np.isfinite(cost[c])]
+        if not pinned:
+            for cand in candidates:
+                trial = sorted(suppressed | {cand})
+                if not _determined(trial, relations)[trial.index(target)]:
+                    suppressed.add(cand)
+                    return True
+            rect = _cheapest_rectangle(target, width, n_rows, n_cols, cost, suppressed)
+            if rect:
+                suppressed |= rect
+                return True
+        if candidates:
+            suppressed.add(candidates[0])
+            return True
+    return False
+
+
+def _pinned(flat: np.ndarray, cells: list[int], relations) -> list[int]:
+    """Hidden cells whose value the published cells fix, given non-negative counts."""
+    if not cells:
+        return []
+    from scipy.optimize import linprog
+
+    where = {c: k for k, c in enumerate(cells)}
+    a_eq, b_eq = [], []
+    for rel in relations:
+        vec = np.zeros(len(cells))
+        rhs = 0.0
+        for cell, coef in rel:
+            if cell in where:
+                vec[where[cell]] = coef
+            else:
+                rhs -= coef * flat[cell]
+        if vec.any():
+            a_eq.append(vec)
+            b_eq.append(rhs)
+    if not a_eq:
+        return []
+    a, b = np.array(a_eq), np.array(b_eq)
+    out = []
+    for k, cell in enumerate(cells):
+        objective = np.zeros(len(cells))
+        objective[k] = 1.0
+        low = linprog(objective, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
+        high = linprog(-objective, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
+        if low.status == 0 and high.status == 0 and (-high.fun - low.fun) < 0.5:
+            out.append(cell)
+    return out
 
 
 def _cheapest_rectangle(
@@ -778,7 +838,10 @@ def disclosure_intervals(
                     bounds=(0, None),
                     method="highs",
                 )
-                bounds.append(sense * res.fun if res.status == 0 else np.inf * sense)
+                # status 3: unbounded, which only a maximisation can be
+                bounds.append(
+                    sense * res.fun if res.status == 0 else (np.inf if sense < 0 else 0.0)
+                )
             else:
                 bounds.append(0.0 if sense > 0 else np.inf)
         r, c = divmod(int(cell), width)

@@ -21,6 +21,8 @@ from __future__ import annotations
 import codecs
 import csv
 import itertools
+import mmap
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -185,42 +187,48 @@ def scan_encoding(path: str | Path, encoding: str | None = None) -> tuple[str, i
             wanted = "cp1252"
         if wanted and wanted not in ("utf-8", "utf8", "utf-8-sig", "cp1252"):
             raise InputError(path, f"unsupported encoding {encoding!r}; use 'utf-8' or 'cp1252'")
-        n_bytes = 0
-        n_newlines = 0
-        last_byte = b""
+        n_bytes = os.fstat(handle.fileno()).st_size
         decoder = codecs.getincrementaldecoder("utf-8")()
         first_multibyte: int | None = None
         mode = "cp1252" if wanted == "cp1252" else "utf-8"
-        block = first
-        offset = 0
-        while block:
-            n_newlines += block.count(b"\n")
-            last_byte = block[-1:]
-            if mode == "utf-8":
-                if not block.isascii() or decoder.getstate()[0]:
-                    if first_multibyte is None and not block.isascii():
-                        first_multibyte = offset + re.search(rb"[\x80-\xff]", block).start()
-                    try:
-                        decoder.decode(block)
-                    except UnicodeDecodeError as exc:
-                        bad = offset + exc.start
-                        _raise_or_fallback(path, bad, first_multibyte, wanted, has_bom)
-                        mode = "cp1252"  # no valid multi-byte UTF-8 before: it is cp1252
-            if mode == "cp1252" and not block.isascii():
-                try:
-                    block.decode("cp1252")
-                except UnicodeDecodeError as exc:
-                    line, col, note = _where(path, offset + exc.start)
-                    raise InputError(
-                        path,
-                        f"byte {block[exc.start]:#04x}{note} is neither UTF-8 nor Windows-1252 "
-                        "text: the file has an unsupported encoding",
-                        line=line,
-                        column=col,
-                    ) from None
-            offset += len(block)
-            block = handle.read(_BLOCK)
-        n_bytes = offset
+        n_newlines = 0
+        # Memory-mapped: an ASCII block (the usual case) is checked with one NumPy
+        # reduction and never copied; only blocks with high bytes are decoded.
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            view = np.frombuffer(mapped, dtype=np.uint8)
+            part = view[:0]
+            try:
+                for offset in range(0, n_bytes, _BLOCK):
+                    part = view[offset : offset + _BLOCK]
+                    n_newlines += int(np.count_nonzero(part == 10))
+                    is_ascii = int(part.max()) < 128
+                    if mode == "utf-8" and (not is_ascii or decoder.getstate()[0]):
+                        block = mapped[offset : offset + _BLOCK]
+                        if first_multibyte is None and not is_ascii:
+                            first_multibyte = offset + re.search(rb"[\x80-\xff]", block).start()
+                        try:
+                            decoder.decode(block)
+                        except UnicodeDecodeError as exc:
+                            _raise_or_fallback(
+                                path, offset + exc.start, first_multibyte, wanted, has_bom
+                            )
+                            mode = "cp1252"  # no valid multi-byte UTF-8 before: it is cp1252
+                    if mode == "cp1252" and not is_ascii:
+                        block = mapped[offset : offset + _BLOCK]
+                        try:
+                            block.decode("cp1252")
+                        except UnicodeDecodeError as exc:
+                            line, col, note = _where(path, offset + exc.start)
+                            raise InputError(
+                                path,
+                                f"byte {block[exc.start]:#04x}{note} is neither UTF-8 nor "
+                                "Windows-1252 text: the file has an unsupported encoding",
+                                line=line,
+                                column=col,
+                            ) from None
+                last_byte = mapped[n_bytes - 1 : n_bytes]
+            finally:
+                del part, view  # release the buffer before the map closes
         if mode == "utf-8":
             try:
                 decoder.decode(b"", final=True)
@@ -522,6 +530,164 @@ def _record_start_lines(tf: TextFile) -> np.ndarray:
     return start_lines[content > 0].astype(np.int64)
 
 
+# --------------------------------------------------------------------------- fixed width
+
+
+def chunks_of(values) -> list[pa.Array]:
+    """The arrow chunks of a column (a list or array becomes one chunk)."""
+    if isinstance(values, pa.ChunkedArray):
+        return list(values.chunks) or [pa.array([], values.type)]
+    if isinstance(values, pa.Array):
+        return [values]
+    return [pa.array(list(values), pa.string())]
+
+
+def _joined(parts: list):
+    """Concatenate per-chunk results (NumPy arrays or arrow arrays)."""
+    if len(parts) == 1:
+        return parts[0]
+    if isinstance(parts[0], np.ndarray):
+        return np.concatenate(parts)
+    return pa.chunked_array(parts)
+
+
+def _lengths(arr: pa.Array) -> np.ndarray | None:
+    """Byte length of every cell, read from the offsets buffer (no copy)."""
+    if arr.type not in (pa.string(), pa.large_string()) or arr.null_count:
+        return None
+    offset_type = np.int32 if arr.type == pa.string() else np.int64
+    n = len(arr)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=offset_type)[arr.offset : arr.offset + n + 1]
+    return np.diff(offsets)
+
+
+def _fixed_width(arr: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Cells as a ``(k, width)`` byte matrix when each is empty or exactly ``width`` bytes.
+
+    Arrow stores a string column as one buffer of concatenated values, so such a
+    column is a byte matrix without copying. Returns ``(matrix, nonblank)`` or None.
+    """
+    lengths = _lengths(arr)
+    if lengths is None:
+        return None
+    nonblank = lengths != 0
+    k = int(nonblank.sum())
+    if k == 0:
+        return np.zeros((0, width), dtype=np.uint8), nonblank
+    if not (lengths[nonblank] == width).all():
+        return None
+    offset_type = np.int32 if arr.type == pa.string() else np.int64
+    start = int(np.frombuffer(arr.buffers()[1], dtype=offset_type)[arr.offset])
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[start : start + k * width]
+    return data.reshape(k, width), nonblank
+
+
+def _digits(matrix: np.ndarray, start: int, stop: int) -> np.ndarray:
+    value = np.zeros(matrix.shape[0], dtype=np.int32)
+    for col in range(start, stop):
+        value = value * 10 + (matrix[:, col].astype(np.int32) - 48)
+    return value
+
+
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
+
+
+def _fixed_datetimes(arr: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """``YYYY-MM-DD HH:MM:SS`` / ``YYYY-MM-DD`` cells parsed with NumPy byte arithmetic."""
+    for width in (19, 10):
+        fixed = _fixed_width(arr, width)
+        if fixed is not None:
+            break
+    else:
+        return None
+    matrix, nonblank = fixed
+    digit_cols = [0, 1, 2, 3, 5, 6, 8, 9] + ([11, 12, 14, 15, 17, 18] if width == 19 else [])
+    ok = ((matrix[:, digit_cols] - np.uint8(48)) <= 9).all(axis=1)  # uint8 wraps below '0'
+    ok &= (matrix[:, 4] == 45) & (matrix[:, 7] == 45)
+    year, month, day = _digits(matrix, 0, 4), _digits(matrix, 5, 7), _digits(matrix, 8, 10)
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    days_in_month = _DAYS_IN_MONTH[np.clip(month, 0, 12)] + (leap & (month == 2))
+    ok &= (month >= 1) & (month <= 12) & (day >= 1) & (day <= days_in_month)
+    seconds = np.zeros(matrix.shape[0], dtype=np.int64)
+    if width == 19:
+        ok &= ((matrix[:, 10] == 32) | (matrix[:, 10] == 84)) & (matrix[:, 13] == 58)
+        ok &= matrix[:, 16] == 58
+        hour, minute, second = (
+            _digits(matrix, 11, 13),
+            _digits(matrix, 14, 16),
+            _digits(matrix, 17, 19),
+        )
+        ok &= (hour < 24) & (minute < 60) & (second < 60)
+        seconds = hour.astype(np.int64) * 3600 + minute * 60 + second
+    months = np.where(ok, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]")
+    days = months.astype("datetime64[D]") + np.where(ok, day - 1, 0).astype("timedelta64[D]")
+    stamps = days.astype("datetime64[us]") + np.where(ok, seconds, 0).astype("timedelta64[s]")
+    out = np.full(len(arr), np.datetime64("NaT"), dtype="datetime64[us]")
+    bad = np.zeros(len(arr), dtype=bool)
+    positions = np.flatnonzero(nonblank)
+    out[positions[ok]] = stamps[ok]
+    bad[positions[~ok]] = True
+    return out, bad
+
+
+_ALNUM = np.zeros(256, dtype=bool)
+_ALNUM[
+    np.frombuffer(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", np.uint8)
+] = True
+_SENTINEL_BYTES = np.frombuffer(ID_SENTINEL.encode(), dtype=np.uint8)
+
+
+def _fixed_ids(arr: pa.Array) -> tuple[pa.Array, np.ndarray] | None:
+    """18-character Id cells checked as a byte matrix (the Data Export case)."""
+    fixed = _fixed_width(arr, 18)
+    if fixed is None:
+        return None
+    matrix, nonblank = fixed
+    ok = _ALNUM[matrix].all(axis=1)
+    sentinel = (matrix == _SENTINEL_BYTES).all(axis=1)
+    positions = np.flatnonzero(nonblank)
+    bad = np.zeros(len(arr), dtype=bool)
+    bad[positions[~ok]] = True
+    clear = sentinel | ~ok
+    if clear.any():
+        mask = np.zeros(len(arr), dtype=bool)
+        mask[positions[clear]] = True
+        arr = pc.if_else(pa.array(mask), "", arr)
+    return arr, bad
+
+
+def _fixed_bools(arr: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """``"0"``/``"1"`` cells (the Data Export case)."""
+    fixed = _fixed_width(arr, 1)
+    if fixed is None:
+        return None
+    matrix, nonblank = fixed
+    one, zero = matrix[:, 0] == 49, matrix[:, 0] == 48
+    if not (one | zero).all():
+        return None
+    out = np.zeros(len(arr), dtype=bool)
+    out[np.flatnonzero(nonblank)[one]] = True
+    return out, np.zeros(len(arr), dtype=bool)
+
+
+def _fast_numbers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """Cast the non-blank cells in one go; None if any cell is not a plain number."""
+    lengths = _lengths(arr)
+    if lengths is None:
+        return None
+    nonblank = lengths != 0
+    subset = arr if nonblank.all() else arr.filter(pa.array(nonblank))
+    try:
+        values = pc.cast(subset, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if not np.isfinite(values).all():
+        return None  # "nan", "inf": let the exact path judge them
+    out = np.full(len(arr), np.nan)
+    out[nonblank] = values
+    return out, np.zeros(len(arr), dtype=bool)
+
+
 # --------------------------------------------------------------------------- Ids
 
 
@@ -568,6 +734,11 @@ def parse_ids(values: pa.ChunkedArray | pa.Array) -> tuple[pa.Array, np.ndarray]
     bad : numpy.ndarray of bool
         Cells that are neither blank nor a 15/18-character alphanumeric Id.
     """
+    results = [_fixed_ids(chunk) or _parse_ids_exact(chunk) for chunk in chunks_of(values)]
+    return _joined([r[0] for r in results]), _joined([r[1] for r in results])
+
+
+def _parse_ids_exact(values) -> tuple[pa.Array, np.ndarray]:
     arr = _combine(values)
     arr = pc.utf8_trim_whitespace(arr)
     length = pc.utf8_length(arr)
@@ -614,6 +785,11 @@ def parse_bools(values) -> tuple[np.ndarray, np.ndarray]:
     -------
     values, bad : numpy.ndarray of bool
     """
+    results = [_fixed_bools(chunk) or _parse_bools_exact(chunk) for chunk in chunks_of(values)]
+    return _joined([r[0] for r in results]), _joined([r[1] for r in results])
+
+
+def _parse_bools_exact(values) -> tuple[np.ndarray, np.ndarray]:
     arr = pc.utf8_lower(pc.utf8_trim_whitespace(_combine(values)))
     true = pc.is_in(arr, value_set=_TRUE)
     false = pc.is_in(arr, value_set=_FALSE)
@@ -630,6 +806,11 @@ def parse_plain_numbers(values) -> tuple[np.ndarray, np.ndarray]:
     A grouped or decimal-comma number (``12.500,00 €``) is *bad* here: Salesforce
     never writes one in a Data Export, so the row was edited by hand.
     """
+    results = [_fast_numbers(chunk) or _parse_numbers_exact(chunk) for chunk in chunks_of(values)]
+    return _joined([r[0] for r in results]), _joined([r[1] for r in results])
+
+
+def _parse_numbers_exact(values) -> tuple[np.ndarray, np.ndarray]:
     arr = pc.utf8_trim_whitespace(_combine(values))
     ok = pc.match_substring_regex(arr, _PLAIN_NUMBER)
     blank = pc.equal(arr, "")
@@ -712,6 +893,13 @@ def parse_datetimes(values) -> tuple[np.ndarray, np.ndarray]:
     bad : numpy.ndarray of bool
         Not blank and not a valid calendar datetime in one of those shapes.
     """
+    results = [
+        _fixed_datetimes(chunk) or _parse_datetimes_exact(chunk) for chunk in chunks_of(values)
+    ]
+    return _joined([r[0] for r in results]), _joined([r[1] for r in results])
+
+
+def _parse_datetimes_exact(values) -> tuple[np.ndarray, np.ndarray]:
     arr = pc.utf8_trim_whitespace(_combine(values))
     n = len(arr)
     length = pc.utf8_length(arr)
@@ -848,6 +1036,12 @@ class Problems:
             self.rows.append(rows.astype(np.int64))
             self.columns.append(column)
             self.reasons.append(reason)
+
+    def extend(self, other: Problems) -> None:
+        """Append the problems another collector found (e.g. in a worker thread)."""
+        self.rows.extend(other.rows)
+        self.columns.extend(other.columns)
+        self.reasons.extend(other.reasons)
 
     def any_rows(self, n_rows: int) -> np.ndarray:
         """Boolean mask of rows with at least one problem."""

@@ -19,6 +19,7 @@ phone, address, company, comments, notes and the ``Owner`` (an e-mail) never are
 from __future__ import annotations
 
 import functools
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,7 @@ from analysis.sources import _csv
 from analysis.sources._csv import Problems
 from analysis.sources.salesforce import (
     SOURCE,
+    WORKERS,
     ObjectData,
     _empty_quarantine,
     _finalize,
@@ -143,63 +145,36 @@ def read_prospects(
                 column=canonical,
             )
     ui_format = " " in tf.header[0] or any(" " in h for h in tf.header)
-    note_input(path, source=f"{SOURCE}: Pardot prospect export")
     used = list(dict.fromkeys(source_of.values()))
-    table = _csv.read_columns(tf, used)
-    n = table.num_rows
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        noted = pool.submit(note_input, path, source=f"{SOURCE}: Pardot prospect export")
+        table = _csv.read_columns(tf, used)
+        n = table.num_rows
+        present = [(c, kind) for c, (_, kind) in PROSPECT_FIELDS.items() if c in source_of]
+        columns = [table.column(source_of[c]) for c, _ in present]
+        parsed = list(
+            pool.map(
+                _parse_column,
+                columns,
+                [kind for _, kind in present],
+                [source_of[c] for c, _ in present],
+                [date_order] * len(present),
+                [timezone] * len(present),
+            )
+        )
+        noted.result()
     problems = Problems()
-    data: dict = {}
+    by_name: dict = {}
     date_orders: dict[str, str] = {}
-    for canonical, (_, kind) in PROSPECT_FIELDS.items():
-        column = source_of.get(canonical)
-        if column is None:
-            data[canonical] = _missing(kind, n)
-            continue
-        values = table.column(column)
-        if kind == "pardot_id":
-            text = _csv.text_column(values)
-            digits = _csv._np(pc.utf8_is_digit(text))
-            if not digits.all():
-                problems.add(
-                    ~digits, column, _csv.bad_values(text, ~digits, "a numeric Pardot prospect id")
-                )
-            data[canonical] = text
-        elif kind == "id":
-            ids, bad = _csv.parse_ids(values)
-            if bad.any():
-                problems.add(
-                    bad,
-                    column,
-                    _csv.bad_values(values, bad, "a 15- or 18-character Salesforce Id", show=False),
-                )
-            data[canonical] = ids
-        elif kind == "number":
-            out, bad = _csv.parse_plain_numbers(values)
-            if bad.any():
-                problems.add(bad, column, _csv.bad_values(values, bad, "a number"))
-            data[canonical] = out
-        elif kind == "bool":
-            out, bad = _csv.parse_bools(values)
-            if bad.any():
-                problems.add(bad, column, _csv.bad_values(values, bad, "TRUE or FALSE"))
-            data[canonical] = pd.array(out, dtype="boolean")
-        elif kind == "datetime":
-            out, bad, order = _parse_pardot_times(values, date_order)
+    for (canonical, kind), (values, found, order) in zip(present, parsed, strict=True):
+        by_name[canonical] = values
+        problems.extend(found)
+        if kind == "datetime":
             date_orders[canonical] = order
-            if bad.any():
-                what = {
-                    "iso": "a datetime YYYY-MM-DD HH:MM:SS",
-                    "mdy/": "a date MM/DD/YYYY",
-                    "dmy.": "a date DD.MM.YYYY",
-                    "dmy/": "a date DD/MM/YYYY",
-                    "ymd-": "a date YYYY-MM-DD",
-                }[order]
-                problems.add(bad, column, _csv.bad_values(values, bad, what))
-            if timezone:
-                out = _to_utc(out, timezone)
-            data[canonical] = out
-        else:
-            data[canonical] = _csv.text_column(values)
+    data: dict = {
+        canonical: by_name[canonical] if canonical in by_name else _missing(kind, n)
+        for canonical, (_, kind) in PROSPECT_FIELDS.items()
+    }
     del table
     info = {
         "path": str(path),
@@ -213,6 +188,52 @@ def read_prospects(
     }
     line_of = functools.partial(_csv.row_lines, tf, n)
     return _finalize(OBJECT, data, problems, info, line_of, _key_source(key))
+
+
+def _parse_column(values, kind: str, column: str, date_order: str | None, timezone: str | None):
+    """Parse one prospect column (in a worker thread): values, problems, date shape."""
+    problems = Problems()
+    order = ""
+    if kind == "pardot_id":
+        out = _csv.text_column(values)
+        digits = _csv._np(pc.utf8_is_digit(out))
+        if not digits.all():
+            problems.add(
+                ~digits, column, _csv.bad_values(out, ~digits, "a numeric Pardot prospect id")
+            )
+    elif kind == "id":
+        out, bad = _csv.parse_ids(values)
+        if bad.any():
+            problems.add(
+                bad,
+                column,
+                _csv.bad_values(values, bad, "a 15- or 18-character Salesforce Id", show=False),
+            )
+    elif kind == "number":
+        out, bad = _csv.parse_plain_numbers(values)
+        if bad.any():
+            problems.add(bad, column, _csv.bad_values(values, bad, "a number"))
+    elif kind == "bool":
+        flags, bad = _csv.parse_bools(values)
+        if bad.any():
+            problems.add(bad, column, _csv.bad_values(values, bad, "TRUE or FALSE"))
+        out = pd.array(flags, dtype="boolean")
+    elif kind == "datetime":
+        out, bad, order = _parse_pardot_times(values, date_order)
+        if bad.any():
+            what = {
+                "iso": "a datetime YYYY-MM-DD HH:MM:SS",
+                "mdy/": "a date MM/DD/YYYY",
+                "dmy.": "a date DD.MM.YYYY",
+                "dmy/": "a date DD/MM/YYYY",
+                "ymd-": "a date YYYY-MM-DD",
+            }[order]
+            problems.add(bad, column, _csv.bad_values(values, bad, what))
+        if timezone:
+            out = _to_utc(out, timezone)
+    else:
+        out = _csv.text_column(values)
+    return out, problems, order
 
 
 def _missing(kind: str, n: int):

@@ -46,8 +46,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +64,9 @@ from analysis.sources import _csv
 from analysis.sources._csv import Problems
 
 SOURCE = "Salesforce Sales Cloud export"
+
+#: Threads that validate columns in parallel (pyarrow and NumPy release the GIL).
+WORKERS = min(4, os.cpu_count() or 1)
 
 # --------------------------------------------------------------------------- specs
 
@@ -444,6 +449,12 @@ def _parse_field(values, f: Field, problems: Problems, *, locale: dict | None = 
     return text
 
 
+def _parse_field_task(values, f: Field, locale: dict | None = None):
+    """Parse one column in a worker thread: its values and its own problems."""
+    found = Problems()
+    return _parse_field(values, f, found, locale=locale), found
+
+
 def _map_values(arr: pa.Array, mapping: Mapping[str, str]) -> pa.Array:
     """Map values through ``mapping`` (keys lower-case); unmapped values stay."""
     encoded = pc.dictionary_encode(arr)
@@ -564,16 +575,24 @@ def read_export(
     _check_required(tf, object_name)
     extra = list(allow_custom)
     read, ignored = allowed_columns(object_name, tf.header, extra)
-    note_input(path, source=f"{SOURCE}: Data Export {object_name}")
-    table = _csv.read_columns(tf, read)
-    n = table.num_rows
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        # Hashing for the report's source list runs beside parsing (hashlib and
+        # pyarrow release the GIL); the columns are validated in parallel too.
+        noted = pool.submit(note_input, path, source=f"{SOURCE}: Data Export {object_name}")
+        table = _csv.read_columns(tf, read)
+        n = table.num_rows
+        fields = [f for f in spec if f.api in read]
+        columns = [table.column(f.api) for f in fields]
+        parsed = list(pool.map(_parse_field_task, columns, fields))
+        noted.result()
     problems = Problems()
-    data: dict = {}
-    for f in spec:
-        if f.api in read:
-            data[f.name] = _parse_field(table.column(f.api), f, problems)
-        else:
-            data[f.name] = _default_values(f.kind, n)
+    by_name = {}
+    for f, (values, found) in zip(fields, parsed, strict=True):
+        by_name[f.name] = values
+        problems.extend(found)
+    data: dict = {
+        f.name: by_name[f.name] if f.name in by_name else _default_values(f.kind, n) for f in spec
+    }
     known = {f.api for f in spec}
     for name in read:
         if name not in known:

@@ -30,3 +30,11 @@ def reports_tmp(tmp_path, monkeypatch) -> Path:
     folder = tmp_path / "reports"
     monkeypatch.setenv("WORKBOOK_REPORTS_DIR", str(folder))
     return folder
+
+
+@pytest.fixture(scope="session")
+def demo_root(tmp_path_factory) -> Path:
+    """A freshly generated demo dataset (seed 1) in a temporary folder."""
+    from analysis.demo import write_demo
+
+    return write_demo(tmp_path_factory.mktemp("demo") / "demo", seed=1)

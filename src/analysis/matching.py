@@ -1,0 +1,622 @@
+"""Matching a firm list (Hidden Champions) to CRM accounts by name and place.
+
+Company names are spelt differently in every system: ``Müller Sensorik GmbH & Co. KG``
+on a firm list is ``Mueller Sensorik GmbH`` or ``MÜLLER-SENSORIK`` in Salesforce. The
+matcher therefore
+
+1. normalizes names (:func:`normalize_company_name`): case, umlauts and ß (``ä`` and
+   ``ae`` give the same key, both ways), other accents, punctuation, whitespace, legal
+   forms (GmbH, GmbH & Co. KG, AG, SE, KG, e.K., mbH, UG (haftungsbeschränkt), OHG,
+   e.V., Co., Holding, ...) and a few abbreviations;
+2. compares only firms and accounts in the same Kreis (*blocking*: the same name in
+   another city is another firm, or at least not a match this method can vouch for);
+3. scores each pair (:func:`name_similarity`: a token-set Jaccard index that forgives
+   abbreviated and misspelt words, averaged with a difflib sequence ratio; plus a small
+   bonus for the same postcode) and accepts the best pair above a threshold;
+4. flags, never guesses: a firm with two candidates within a margin of each other, or
+   two firms that both want the same account, are returned as *ambiguous*.
+
+Accounts or firms without a usable location are compared by name only, and only on an
+exact normalized name that is unique on both sides (``blocked_by = "name_only"``).
+
+Only the standard library's :mod:`difflib` is used for string similarity.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import ParameterError
+
+#: Legal forms and company-type words, as token sequences after normalization
+#: (lower case, umlauts transliterated, punctuation split). Longer sequences are
+#: removed first so that "GmbH & Co. KG" does not leave "co kg" behind.
+LEGAL_FORMS: tuple[tuple[str, ...], ...] = tuple(
+    sorted(
+        {
+            tuple(form.split())
+            for form in (
+                "gmbh co kg",
+                "gmbh und co kg",
+                "gmbh u co kg",
+                "gmbh co kgaa",
+                "gmbh co ohg",
+                "mbh co kg",
+                "ag co kg",
+                "ag co kgaa",
+                "se co kg",
+                "se co kgaa",
+                "ug haftungsbeschraenkt co kg",
+                "ug haftungsbeschraenkt",
+                "ug haftungsbeschrankt",
+                "gesellschaft mit beschraenkter haftung",
+                "gesellschaft mbh",
+                "ges mbh",
+                "gmbh",
+                "ggmbh",
+                "mbh",
+                "ag",
+                "aktiengesellschaft",
+                "se",
+                "kg",
+                "kgaa",
+                "kommanditgesellschaft",
+                "ohg",
+                "offene handelsgesellschaft",
+                "e k",
+                "ek",
+                "e kfm",
+                "e kfr",
+                "eingetragener kaufmann",
+                "e v",
+                "ev",
+                "eg",
+                "e g",
+                "gbr",
+                "partg",
+                "partg mbb",
+                "ug",
+                "co",
+                "cie",
+                "holding",
+                "ltd",
+                "limited",
+                "inc",
+                "llc",
+                "plc",
+                "bv",
+                "nv",
+                "sarl",
+                "s a r l",
+                "sa",
+                "s a",
+                "spa",
+                "s p a",
+                "srl",
+            )
+        },
+        key=lambda seq: (-len(seq), seq),
+    )
+)
+
+#: Connector words dropped from names ("Müller & Söhne" = "Müller und Söhne").
+CONNECTORS = frozenset({"und", "u", "and", "et"})
+
+#: Abbreviations written out (whole tokens only).
+ABBREVIATIONS: dict[str, str] = {
+    "gebr": "gebrueder",
+    "gebrd": "gebrueder",
+    "techn": "technik",
+    "masch": "maschinen",
+    "maschb": "maschinenbau",
+    "ind": "industrie",
+    "intl": "international",
+    "dt": "deutsche",
+    "ing": "ingenieur",
+    "soehne": "soehne",
+}
+
+_TRANSLIT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe"})
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+@functools.lru_cache(maxsize=65536)
+def normalize_company_name(name: object) -> str:
+    """A comparison key for a company name.
+
+    Lower case; ``ä ö ü`` → ``ae oe ue`` and ``ß`` → ``ss`` (so ``Müller`` and
+    ``Mueller`` give the same key); other accents removed (``é`` → ``e``);
+    punctuation and ``&`` split words; legal forms (:data:`LEGAL_FORMS`) and
+    connectors (:data:`CONNECTORS`) removed wherever they stand; abbreviations
+    (:data:`ABBREVIATIONS`) written out; single spaces.
+
+    Parameters
+    ----------
+    name : str
+        A company name (missing values give ``""``).
+
+    Returns
+    -------
+    str
+        Space-separated tokens, e.g. ``"mueller sensorik"``; ``""`` when nothing but a
+        legal form remains.
+
+    Examples
+    --------
+    >>> normalize_company_name("Müller Sensorik GmbH & Co. KG")
+    'mueller sensorik'
+    >>> normalize_company_name("MUELLER-SENSORIK GmbH")
+    'mueller sensorik'
+    >>> normalize_company_name("Weiß Präzisionstechnik UG (haftungsbeschränkt)")
+    'weiss praezisionstechnik'
+    """
+    if name is None or (isinstance(name, float) and np.isnan(name)) or name is pd.NA:
+        return ""
+    text = unicodedata.normalize("NFC", str(name)).lower().translate(_TRANSLIT)
+    # remaining accents (é, ç, ...) and compatibility forms
+    text = "".join(
+        ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
+    )
+    tokens = _TOKEN.findall(text)
+    tokens = _drop_legal_forms(tokens)
+    tokens = [ABBREVIATIONS.get(t, t) for t in tokens if t not in CONNECTORS]
+    return " ".join(tokens)
+
+
+def _drop_legal_forms(tokens: list[str]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        for form in LEGAL_FORMS:
+            if tuple(tokens[i : i + len(form)]) == form:
+                i += len(form)
+                break
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
+
+
+@functools.lru_cache(maxsize=262144)
+def _tokens_agree(a: str, b: str) -> bool:
+    """Two words that stand for the same word: equal, abbreviated or misspelt.
+
+    An abbreviation is a prefix of at least 5 letters covering at least 60 % of the
+    longer word (``foerdertechn`` / ``foerdertechnik``); a misspelling has a difflib
+    ratio of at least 0.85 with both words at least 5 letters long (``muller`` /
+    ``mueller``). Short words must be equal: ``wolf`` is not ``wolfram``.
+    """
+    if a == b:
+        return True
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    if len(short) < 5 or short.isdigit() or long_.isdigit():
+        return False
+    if long_.startswith(short) and len(short) >= 0.6 * len(long_):
+        return True
+    return SequenceMatcher(None, a, b, autojunk=False).ratio() >= 0.85
+
+
+def token_jaccard(a: str, b: str) -> float:
+    """Token-set Jaccard index of two normalized names, forgiving abbreviations and typos.
+
+    Each token of the shorter name is paired with at most one agreeing token of the
+    other (see :func:`_tokens_agree`); ``J = m / (|A| + |B| - m)`` with ``m`` pairs.
+
+    Returns
+    -------
+    float
+        In [0, 1]; 0 when either name is empty.
+    """
+    ta, tb = list(dict.fromkeys(a.split())), list(dict.fromkeys(b.split()))
+    if not ta or not tb:
+        return 0.0
+    used: set[int] = set()
+    m = 0
+    for token in ta:
+        for j, other in enumerate(tb):
+            if j not in used and _tokens_agree(token, other):
+                used.add(j)
+                m += 1
+                break
+    return m / (len(ta) + len(tb) - m)
+
+
+def sequence_ratio(a: str, b: str) -> float:
+    """difflib ratio of two normalized names, order-insensitive.
+
+    The larger of the ratio of the names without spaces (``mueller sensorik`` vs
+    ``muellersensorik``) and of their sorted tokens (``sensorik mueller``).
+    """
+    if not a or not b:
+        return 0.0
+    compact = SequenceMatcher(None, a.replace(" ", ""), b.replace(" ", ""), autojunk=False)
+    ordered = SequenceMatcher(
+        None, " ".join(sorted(a.split())), " ".join(sorted(b.split())), autojunk=False
+    )
+    return max(compact.ratio(), ordered.ratio())
+
+
+def name_similarity(a: str, b: str) -> float:
+    """Similarity of two *normalized* names: mean of :func:`token_jaccard` and
+    :func:`sequence_ratio`.
+
+    Both parts are needed: the Jaccard index alone calls ``mueller sensorik`` and
+    ``mueller messtechnik`` half-equal (one shared word of three), the sequence ratio
+    alone scores them 0.7 (long shared prefix); their mean is about 0.5, while a
+    respelling of the same name scores above 0.95.
+
+    Returns
+    -------
+    float
+        In [0, 1]; 1 for equal non-empty names.
+    """
+    if not a or not b:
+        return 0.0
+    if a == b:
+        return 1.0
+    return 0.5 * (token_jaccard(a, b) + sequence_ratio(a, b))
+
+
+# --------------------------------------------------------------------------- matching
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """Result of :func:`match_firms_to_accounts`.
+
+    Attributes
+    ----------
+    matches : DataFrame
+        One row per accepted pair: ``firm_id, account_id, score, name_score,
+        same_plz, blocked_by`` (``"kreis"`` or ``"name_only"``).
+    ambiguous : DataFrame
+        Firms that were not matched because two candidates were too close: one row
+        per (firm, candidate account) within the margin of the firm's best, with
+        ``score, name_score, same_plz, reason``. For manual review; holds account
+        ids, never show it in a report.
+    unmatched : DataFrame
+        Every other firm: ``firm_id, best_score, reason``.
+    candidates : DataFrame
+        Every scored pair (for threshold studies).
+    params : dict
+        The thresholds used.
+    """
+
+    matches: pd.DataFrame
+    ambiguous: pd.DataFrame
+    unmatched: pd.DataFrame
+    candidates: pd.DataFrame
+    params: dict = field(default_factory=dict)
+
+    def summary(self) -> pd.DataFrame:
+        """Firms by outcome: matched, ambiguous, unmatched (counts only, no names)."""
+        n_amb = self.ambiguous["firm_id"].nunique() if len(self.ambiguous) else 0
+        rows = [
+            ("matched to an account", len(self.matches)),
+            ("ambiguous (flagged for review)", n_amb),
+            ("no matching account", len(self.unmatched)),
+        ]
+        return pd.DataFrame(rows, columns=["outcome", "firms"])
+
+
+_CANDIDATE_COLUMNS = ["firm_id", "account_id", "score", "name_score", "same_plz", "blocked_by"]
+
+
+def _side(
+    frame: pd.DataFrame, id_col: str, name_col: str, plz_col: str | None, kreis_col: str | None
+) -> pd.DataFrame:
+    """(id, key, plz, kreis) rows; one per Kreis a record touches ("" when unlocated)."""
+    for col in (id_col, name_col, plz_col, kreis_col):
+        if col is not None and col not in frame.columns:
+            raise ParameterError(
+                "columns", f"expected a column {col!r}; found {list(frame.columns)}"
+            )
+    ids = frame[id_col].astype("str")
+    out = pd.DataFrame(
+        {
+            "id": ids.to_numpy(),
+            "key": [normalize_company_name(v) for v in frame[name_col]],
+            "plz": (
+                frame[plz_col].astype("str").fillna("").str.strip().to_numpy() if plz_col else ""
+            ),
+            "kreis": (frame[kreis_col].astype("str").fillna("").to_numpy() if kreis_col else ""),
+        }
+    )
+    return out.drop_duplicates(["id", "kreis"]).reset_index(drop=True)
+
+
+def match_firms_to_accounts(
+    firms: pd.DataFrame,
+    accounts: pd.DataFrame,
+    *,
+    firm_id: str = "firm_id",
+    firm_name: str = "name",
+    firm_plz: str | None = "plz",
+    firm_kreis: str | None = "kreis_ags",
+    account_id: str = "account_id",
+    account_name: str = "account_name",
+    account_plz: str | None = "plz5",
+    account_kreis: str | None = "kreis_ags",
+    threshold: float = 0.85,
+    margin: float = 0.05,
+    plz_weight: float = 0.1,
+    name_only: bool = True,
+) -> MatchResult:
+    """Match firms (e.g. Hidden Champions) to CRM accounts.
+
+    Parameters
+    ----------
+    firms : DataFrame
+        One row per firm and Kreis (e.g. ``located`` from
+        :func:`analysis.champions.locate_firms`; a firm whose postcode spans two
+        Kreise has two rows) — firms that could not be placed may be appended with
+        an empty Kreis.
+    accounts : DataFrame
+        One row per account and Kreis (e.g. ``placed`` accounts from
+        :func:`analysis.potential.locate_accounts`), unplaced accounts with an empty
+        Kreis. ``account_name`` is used here and nowhere else.
+    firm_id, firm_name, firm_plz, firm_kreis, account_id, account_name, account_plz, account_kreis : str
+        Column names (``*_plz``/``*_kreis`` may be None).
+    threshold : float
+        Smallest accepted score. With the default postcode weight 0.1 a pair in the
+        same postcode needs a name similarity of 0.83, other pairs in the Kreis 0.94.
+    margin : float
+        Two candidates whose scores differ by less than this are ambiguous.
+    plz_weight : float
+        Weight of postcode agreement: ``score = (1 - w) * name + w * same_plz``.
+    name_only : bool
+        Also compare records without a Kreis, by exact normalized name (unique on
+        both sides).
+
+    Returns
+    -------
+    MatchResult
+        ``matches``, ``ambiguous``, ``unmatched`` (every firm is in exactly one of
+        them), ``candidates``.
+
+    Raises
+    ------
+    ParameterError
+        A missing column, or thresholds outside [0, 1].
+
+    Examples
+    --------
+    >>> result = match_firms_to_accounts(champions, accounts)  # doctest: +SKIP
+    >>> result.summary()  # doctest: +SKIP
+    """
+    for name, value in (("threshold", threshold), ("margin", margin), ("plz_weight", plz_weight)):
+        if not 0 <= value <= 1:
+            raise ParameterError(name, f"expected a number in [0, 1], got {value!r}")
+    f = _side(firms, firm_id, firm_name, firm_plz, firm_kreis)
+    a = _side(accounts, account_id, account_name, account_plz, account_kreis)
+
+    # Kreis blocking: pairs that share a Kreis.
+    pairs = (
+        f[f["kreis"] != ""]
+        .merge(a[a["kreis"] != ""], on="kreis", suffixes=("_f", "_a"))
+        .drop_duplicates(["id_f", "id_a"])
+    )
+    name_scores = np.array(
+        [name_similarity(x, y) for x, y in zip(pairs["key_f"], pairs["key_a"], strict=True)],
+        dtype="float64",
+    )
+    same_plz = (pairs["plz_f"].to_numpy() == pairs["plz_a"].to_numpy()) & (
+        pairs["plz_f"].to_numpy() != ""
+    )
+    candidates = pd.DataFrame(
+        {
+            "firm_id": pairs["id_f"].to_numpy(),
+            "account_id": pairs["id_a"].to_numpy(),
+            "score": (1 - plz_weight) * name_scores + plz_weight * same_plz,
+            "name_score": name_scores,
+            "same_plz": same_plz,
+            "blocked_by": "kreis",
+        }
+    )
+    if name_only:
+        candidates = pd.concat([candidates, _name_only_pairs(f, a)], ignore_index=True)
+    candidates = candidates.astype({"firm_id": "str", "account_id": "str", "blocked_by": "str"})
+
+    matches, ambiguous, best = _decide(candidates, threshold, margin)
+    firm_ids = pd.unique(f["id"])
+    decided = set(matches["firm_id"]) | set(ambiguous["firm_id"])
+    located = set(f.loc[f["kreis"] != "", "id"])
+    rest = [i for i in firm_ids if i not in decided]
+    best_score = best.reindex(rest)
+    reason = [
+        (
+            "not located and no account with the same name"
+            if i not in located
+            else "no account in its Kreis"
+            if np.isnan(s)
+            else f"best candidate scored {s:.2f} < {threshold:.2f}"
+            if s < threshold
+            else "its best account matched another firm better"
+        )
+        for i, s in zip(rest, best_score.to_numpy(dtype="float64"), strict=True)
+    ]
+    unmatched = pd.DataFrame(
+        {
+            "firm_id": pd.Series(rest, dtype="str"),
+            "best_score": best_score.to_numpy(),
+            "reason": reason,
+        }
+    ).astype({"reason": "str"})
+    params = {
+        "threshold": threshold,
+        "margin": margin,
+        "plz_weight": plz_weight,
+        "name_only": name_only,
+    }
+    return MatchResult(
+        matches=matches.reset_index(drop=True),
+        ambiguous=ambiguous.reset_index(drop=True),
+        unmatched=unmatched,
+        candidates=candidates,
+        params=params,
+    )
+
+
+def _name_only_pairs(f: pd.DataFrame, a: pd.DataFrame) -> pd.DataFrame:
+    """Exact-key pairs where at least one side has no Kreis and the key is unique."""
+    f_keys = f.drop_duplicates("id")
+    a_keys = a.drop_duplicates("id")
+    f_unique = f_keys[~f_keys["key"].duplicated(keep=False) & (f_keys["key"] != "")]
+    a_unique = a_keys[~a_keys["key"].duplicated(keep=False) & (a_keys["key"] != "")]
+    f_unlocated = set(
+        f.groupby("id")["kreis"].agg(lambda k: (k == "").all()).loc[lambda s: s].index
+    )
+    a_unlocated = set(
+        a.groupby("id")["kreis"].agg(lambda k: (k == "").all()).loc[lambda s: s].index
+    )
+    pairs = f_unique.merge(a_unique, on="key", suffixes=("_f", "_a"))
+    pairs = pairs[pairs["id_f"].isin(f_unlocated) | pairs["id_a"].isin(a_unlocated)]
+    same_plz = (pairs["plz_f"].to_numpy() == pairs["plz_a"].to_numpy()) & (
+        pairs["plz_f"].to_numpy() != ""
+    )
+    return pd.DataFrame(
+        {
+            "firm_id": pairs["id_f"].to_numpy(),
+            "account_id": pairs["id_a"].to_numpy(),
+            # an exact name without a place: accepted at the threshold's top, never
+            # above a located pair of the same name
+            "score": np.full(len(pairs), 1.0) - 0.1 * ~same_plz,
+            "name_score": np.ones(len(pairs)),
+            "same_plz": same_plz,
+            "blocked_by": "name_only",
+        },
+        columns=_CANDIDATE_COLUMNS,
+    )
+
+
+def _decide(
+    candidates: pd.DataFrame, threshold: float, margin: float
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """Accepted pairs, ambiguous candidates, and each firm's best score."""
+    ranked = candidates.sort_values(
+        ["firm_id", "score", "account_id"], ascending=[True, False, True], kind="mergesort"
+    )
+    best = ranked.groupby("firm_id", sort=False)["score"].max()
+    above = ranked[ranked["score"] >= threshold]
+    top = above.groupby("firm_id", sort=False)["score"].transform("max")
+    close = above[above["score"] > top - margin]
+    n_close = close.groupby("firm_id", sort=False)["account_id"].transform("size")
+    firm_ambiguous = close[n_close > 1].assign(reason="two or more accounts score alike")
+    single = close[n_close == 1]
+
+    # Two firms wanting the same account: the clearly better one keeps it.
+    # Firms more than a margin below fall through to "unmatched".
+    claim_top = single.groupby("account_id", sort=False)["score"].transform("max")
+    contenders = single[single["score"] > claim_top - margin]
+    n_contenders = contenders.groupby("account_id", sort=False)["firm_id"].transform("size")
+    account_ambiguous = contenders[n_contenders > 1].assign(
+        reason="two or more firms score alike for one account"
+    )
+    winners = contenders[n_contenders == 1]
+    matches = winners[_CANDIDATE_COLUMNS]
+    ambiguous = pd.concat([firm_ambiguous, account_ambiguous], ignore_index=True)
+    ambiguous = ambiguous[[*_CANDIDATE_COLUMNS, "reason"]].astype({"reason": "str"})
+    return matches, ambiguous, best
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def evaluate_matches(matches: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float | int]:
+    """Precision and recall of accepted pairs against known true pairs.
+
+    Parameters
+    ----------
+    matches : DataFrame
+        ``firm_id, account_id`` (e.g. :attr:`MatchResult.matches`).
+    truth : DataFrame
+        ``firm_id, account_id`` of the true pairs (e.g. :func:`champion_truth`).
+
+    Returns
+    -------
+    dict
+        ``precision`` (share of accepted pairs that are true; NaN without any),
+        ``recall`` (share of true pairs accepted; NaN without any), ``n_true``,
+        ``n_matched``, ``true_positives``, ``false_positives``, ``false_negatives``.
+    """
+    found = set(zip(matches["firm_id"].astype(str), matches["account_id"].astype(str), strict=True))
+    true = set(zip(truth["firm_id"].astype(str), truth["account_id"].astype(str), strict=True))
+    tp = len(found & true)
+    return {
+        "precision": tp / len(found) if found else float("nan"),
+        "recall": tp / len(true) if true else float("nan"),
+        "n_true": len(true),
+        "n_matched": len(found),
+        "true_positives": tp,
+        "false_positives": len(found - true),
+        "false_negatives": len(true - found),
+    }
+
+
+def champion_truth(dataset: str = "demo") -> pd.DataFrame | None:
+    """The demo's true champion ↔ customer-account pairs, or None.
+
+    Reads ``TRUTH.json["crm"]["champion_customers"]`` of the demo dataset (written by
+    ``workbook demo``). Official data has no truth: ``None``.
+
+    Returns
+    -------
+    DataFrame or None
+        ``firm_id, account_id``; ``attrs["decoys"]`` lists the decoy account ids.
+    """
+    import json
+
+    from analysis.paths import dataset_dir
+
+    if dataset != "demo":
+        return None
+    path = dataset_dir("demo") / "TRUTH.json"
+    if not path.is_file():
+        return None
+    crm = json.loads(path.read_text(encoding="utf-8")).get("crm") or {}
+    pairs = crm.get("champion_customers")
+    if pairs is None:
+        return None
+    frame = pd.DataFrame(pairs, columns=["firm_id", "account_id"]).astype("str")
+    frame.attrs["decoys"] = list(crm.get("champion_decoys", []))
+    return frame
+
+
+def matched_status(
+    firm_ids: Iterable[str], result: MatchResult, customer_ids: Iterable[str]
+) -> pd.Series:
+    """Each firm's relation to the CRM: customer, account (no won deal), ambiguous, none.
+
+    Parameters
+    ----------
+    firm_ids : iterable of str
+    result : MatchResult
+    customer_ids : iterable of str
+        Accounts with at least one won opportunity.
+
+    Returns
+    -------
+    Series
+        Indexed by firm id: ``"customer"``, ``"account, not a customer"``,
+        ``"ambiguous"`` or ``"not in the CRM"``.
+    """
+    customers = set(map(str, customer_ids))
+    account_of = result.matches.set_index("firm_id")["account_id"]
+    ambiguous = set(result.ambiguous["firm_id"])
+    status = {}
+    for fid in map(str, firm_ids):
+        if fid in account_of.index:
+            status[fid] = "customer" if account_of[fid] in customers else "account, not a customer"
+        elif fid in ambiguous:
+            status[fid] = "ambiguous"
+        else:
+            status[fid] = "not in the CRM"
+    return pd.Series(status, dtype="str", name="crm_status")

@@ -1,0 +1,464 @@
+"""Tests for analysis.potential: accounts located, Poisson GLM, funnel limits, white space."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import potential
+from analysis.errors import ParameterError
+from analysis.potential import (
+    account_outcomes,
+    fit_potential,
+    funnel_limits,
+    kreis_frame,
+    locate_accounts,
+    observed_by_kreis,
+    poisson_quantile_limit,
+    poisson_tail_probabilities,
+    publishable,
+    ratio_interval,
+    white_space,
+)
+
+
+def _poisson_cdf(k: int, mu: float) -> float:
+    """P(X <= k) for X ~ Poisson(mu), summed by hand."""
+    if k < 0:
+        return 0.0
+    return sum(math.exp(-mu) * mu**i / math.factorial(i) for i in range(k + 1))
+
+
+def _hand_limit(mu: float, p: float) -> float:
+    """Spiegelhalter's interpolated Poisson quantile, from hand-summed probabilities."""
+    r = 0
+    while _poisson_cdf(r, mu) < p:
+        r += 1
+    f_r, f_prev = _poisson_cdf(r, mu), _poisson_cdf(r - 1, mu)
+    return max(r - (f_r - p) / (f_r - f_prev), 0.0)
+
+
+# --------------------------------------------------------------------------- limits
+
+
+@pytest.mark.parametrize("mu", [0.3, 1.0, 4.0, 10.0, 37.5])
+@pytest.mark.parametrize("p", [0.001, 0.025, 0.975, 0.999])
+def test_control_limits_equal_hand_computed_poisson_quantiles(mu: float, p: float) -> None:
+    # Arrange
+    expected = _hand_limit(mu, p)
+
+    # Act
+    limit = poisson_quantile_limit([mu], p)[0]
+
+    # Assert
+    assert limit == pytest.approx(expected, abs=1e-9)
+
+
+def test_control_limit_is_the_integer_quantile_where_the_cdf_jumps_past_p() -> None:
+    # Arrange: r is the integer 97.5 % quantile of Poisson(10), found by hand
+    mu = 10.0
+    r = next(k for k in range(60) if _poisson_cdf(k, mu) >= 0.975)
+    f_r, f_prev = _poisson_cdf(r, mu), _poisson_cdf(r - 1, mu)
+
+    # Act
+    lower, upper = funnel_limits([mu], 0.95)
+
+    # Assert: the upper limit lies in (r - 1, r] and hits r exactly when p = F(r)
+    assert r - 1 < upper[0] <= r
+    assert poisson_quantile_limit([mu], f_r)[0] == pytest.approx(r, abs=1e-9)
+    assert poisson_quantile_limit([mu], f_prev + 1e-12)[0] == pytest.approx(r - 1, abs=1e-6)
+    assert lower[0] == pytest.approx(_hand_limit(mu, 0.025), abs=1e-9)
+
+
+def test_units_on_target_fall_outside_the_95_funnel_at_most_5_percent() -> None:
+    # Arrange: 20,000 units with Poisson counts at their expectation
+    rng = np.random.default_rng(11)
+    expected = rng.uniform(0.5, 60, 20_000)
+    observed = rng.poisson(expected)
+
+    # Act
+    lower, upper = funnel_limits(expected, 0.95)
+    outside = np.mean((observed < lower) | (observed > upper))
+
+    # Assert: discrete counts make exact limits conservative, never liberal
+    assert 0.02 < outside <= 0.05 + 0.004
+
+
+def test_overdispersed_limits_are_normal_with_the_dispersion() -> None:
+    # Arrange
+    mu, phi = np.array([4.0, 100.0]), 2.5
+    z = 1.959963984540054
+
+    # Act
+    lower, upper = funnel_limits(mu, 0.95, dispersion=phi)
+
+    # Assert
+    np.testing.assert_allclose(upper, mu + z * np.sqrt(phi * mu))
+    np.testing.assert_allclose(lower, np.maximum(mu - z * np.sqrt(phi * mu), 0))
+
+
+def test_ratio_interval_matches_closed_forms() -> None:
+    # Arrange: O = 0 -> upper = -ln(a/2) / E; O = 1 -> lower = -ln(1 - a/2) / E
+    e, a = 4.0, 0.05
+
+    # Act
+    low0, high0 = ratio_interval([0.0], [e], 0.95)
+    low1, _ = ratio_interval([1.0], [e], 0.95)
+
+    # Assert
+    assert low0[0] == 0.0
+    assert high0[0] == pytest.approx(-math.log(a / 2) / e, rel=1e-10)
+    assert low1[0] == pytest.approx(-math.log(1 - a / 2) / e, rel=1e-10)
+
+
+def test_tail_probabilities_equal_poisson_sums_at_integers() -> None:
+    # Arrange
+    observed, expected = np.array([0.0, 3.0, 12.0]), np.array([2.5, 7.0, 9.0])
+
+    # Act
+    below, above = poisson_tail_probabilities(observed, expected)
+
+    # Assert
+    for o, e, b, a in zip(observed, expected, below, above, strict=True):
+        assert b == pytest.approx(_poisson_cdf(int(o), e), rel=1e-10)
+        assert a == pytest.approx(1 - _poisson_cdf(int(o) - 1, e), rel=1e-10)
+
+
+def test_levels_outside_zero_one_are_refused() -> None:
+    with pytest.raises(ParameterError):
+        funnel_limits([1.0], 1.2)
+    with pytest.raises(ParameterError):
+        ratio_interval([1.0], [1.0], 0)
+
+
+# --------------------------------------------------------------------------- GLM
+
+
+def _simulated(rng, n=400, beta=(-9.0, 0.35, -0.2), under=()):
+    employees = rng.lognormal(11.0, 0.9, n)
+    hc_log = rng.gamma(2.0, 0.5, n)
+    mint_log = rng.normal(1.0, 0.6, n)
+    rate = np.exp(beta[0] + beta[1] * hc_log + beta[2] * mint_log)
+    mu = employees * rate
+    factor = np.ones(n)
+    factor[list(under)] = 0.2
+    return pd.DataFrame(
+        {
+            "ags": [f"{i:05d}" for i in range(n)],
+            "name": [f"Kreis {i}" for i in range(n)],
+            "employees": employees,
+            "hc_log": hc_log,
+            "mint_log": mint_log,
+            "customers": rng.poisson(mu * factor).astype(float),
+            "true_mu": mu,
+        }
+    )
+
+
+def test_glm_recovers_injected_coefficients_within_their_interval() -> None:
+    # Arrange
+    beta = (-9.0, 0.35, -0.2)
+    frame = _simulated(np.random.default_rng(3), n=2000, beta=beta)
+
+    # Act
+    model = fit_potential(frame)
+
+    # Assert
+    coef = model.coefficients.set_index("term")
+    for term, true in zip(("intercept", "hc_log", "mint_log"), beta, strict=True):
+        assert coef.loc[term, "ci_low"] <= true <= coef.loc[term, "ci_high"]
+        assert abs(coef.loc[term, "coef"] - true) < 3 * coef.loc[term, "se"]
+    assert model.dispersion == pytest.approx(1.0, abs=0.1)
+    # a Poisson GLM with an intercept reproduces the total
+    assert model.frame["expected"].sum() == pytest.approx(frame["customers"].sum(), rel=1e-8)
+
+
+@pytest.mark.slow
+def test_glm_interval_covers_the_truth_in_about_95_percent_of_samples() -> None:
+    # Arrange
+    rng = np.random.default_rng(5)
+    beta = (-9.0, 0.35, -0.2)
+
+    # Act
+    hits = []
+    for _ in range(200):
+        coef = fit_potential(_simulated(rng, beta=beta)).coefficients.set_index("term")
+        hits.append(coef.loc["hc_log", "ci_low"] <= beta[1] <= coef.loc["hc_log", "ci_high"])
+
+    # Assert: 200 draws, sd of the share 0.015
+    assert 0.90 <= np.mean(hits) <= 0.99
+
+
+def test_kreise_without_exposure_or_covariate_are_excluded_and_listed() -> None:
+    # Arrange
+    frame = _simulated(np.random.default_rng(1), n=50)
+    frame.loc[3, "employees"] = 0
+    frame.loc[7, "mint_log"] = np.nan
+
+    # Act
+    model = fit_potential(frame)
+
+    # Assert
+    assert model.excluded["ags"].tolist() == ["00003", "00007"]
+    assert model.excluded["reason"].tolist() == ["employees missing or 0", "a covariate is missing"]
+    assert model.frame.loc[[3, 7], "expected"].isna().all()
+    assert model.frame.loc[[3, 7], "funnel"].eq("not fitted").all()
+    assert model.n_used == 48
+
+
+def test_revenue_is_a_quasi_poisson_fit_with_dispersion() -> None:
+    # Arrange: amounts = customers * deal size (strongly overdispersed)
+    rng = np.random.default_rng(8)
+    frame = _simulated(rng).assign(won_eur=lambda f: f["customers"] * rng.lognormal(9, 0.5, 400))
+
+    # Act
+    counts = fit_potential(frame, "customers")
+    revenue = fit_potential(frame, "won_eur")
+
+    # Assert
+    assert not revenue.count and counts.count
+    assert revenue.dispersion > 100
+    # quasi-Poisson: standard errors scaled by sqrt(dispersion) of the Poisson ones
+    unscaled = np.sqrt(np.diag(revenue.result.normalized_cov_params))
+    np.testing.assert_allclose(
+        revenue.coefficients["se"], unscaled * np.sqrt(revenue.dispersion), rtol=1e-8
+    )
+    assert revenue.frame["expected"].sum() == pytest.approx(frame["won_eur"].sum(), rel=1e-6)
+
+
+def test_missing_columns_are_named() -> None:
+    with pytest.raises(ParameterError, match="employees"):
+        fit_potential(pd.DataFrame({"ags": ["1"], "customers": [1.0]}), covariates=())
+
+
+# --------------------------------------------------------------------------- white space
+
+
+def test_white_space_finds_injected_underserved_kreise_ranked_by_shortfall() -> None:
+    # Arrange: 8 high-potential Kreise reach only 20 % of their expectation
+    rng = np.random.default_rng(21)
+    base = _simulated(rng, n=400, beta=(-8.0, 0.3, -0.1))
+    big = base["true_mu"].nlargest(60).index.to_numpy()
+    under = rng.choice(big, 8, replace=False)
+    frame = _simulated(np.random.default_rng(21), n=400, beta=(-8.0, 0.3, -0.1), under=under)
+
+    # Act
+    model = fit_potential(frame)
+    ws = white_space(model, level=0.998)
+
+    # Assert
+    found = set(ws["ags"])
+    injected = {f"{i:05d}" for i in under}
+    assert len(found & injected) >= 7
+    assert len(found - injected) <= 1
+    assert ws["shortfall"].is_monotonic_decreasing
+    assert ws["rank"].tolist() == list(range(1, len(ws) + 1))
+    assert (ws["expected"] >= ws.attrs["min_expected"]).all()
+
+
+def test_white_space_without_underserved_kreise_is_nearly_empty() -> None:
+    # Arrange
+    frame = _simulated(np.random.default_rng(4), n=400, beta=(-8.0, 0.3, -0.1))
+
+    # Act
+    ws = white_space(fit_potential(frame), level=0.998)
+
+    # Assert: 100 high-potential Kreise, 0.1 % one-sided each
+    assert len(ws) <= 1
+
+
+def test_white_space_ratio_threshold_adds_kreise() -> None:
+    # Arrange: four equal Kreise; one has O/E = 0.6, low but not significantly so
+    frame = pd.DataFrame(
+        {
+            "ags": ["00001", "00002", "00003", "00004"],
+            "employees": [100.0, 100.0, 100.0, 100.0],
+            "customers": [6.0, 10.0, 12.0, 12.0],
+        }
+    )
+    model = fit_potential(frame, covariates=())
+
+    # Act
+    plain = white_space(model, potential_quantile=0.0)
+    with_ratio = white_space(model, potential_quantile=0.0, max_ratio=0.7)
+
+    # Assert: E = 10 everywhere; P(X <= 6 | 10) = 0.13 is not significant
+    assert model.frame["expected"].to_numpy() == pytest.approx([10.0] * 4)
+    assert plain.empty
+    assert with_ratio["ags"].tolist() == ["00001"]
+    assert with_ratio["reason"].iloc[0] == "O/E < 0.7"
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+@pytest.fixture
+def plz_map() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "plz": ["37073", "12345", "12345", "01067", "55555"],
+            "ags8": ["03159016", "11111001", "22222001", "14612000", "99999001"],
+            "kreis_ags": ["03159", "11111", "22222", "14612", "99999"],
+            "ort": ["Göttingen", "A", "B", "Dresden", "Alt"],
+            "bundesland": ["Niedersachsen"] * 5,
+        }
+    )
+
+
+def test_every_account_is_placed_or_counted_apart_with_its_reason(plz_map) -> None:
+    # Arrange
+    accounts = pd.DataFrame(
+        {
+            "account_id": [f"A{i}" for i in range(10)],
+            "billing_postal_code": [
+                "37073",  # placed
+                "12345",  # split over two Kreise
+                "",  # missing
+                "8001",  # Swiss
+                "37073 Göttingen",  # malformed
+                "99998",  # unknown
+                "1067",  # lost leading zero -> placed
+                "D-37073",  # placed
+                "55555",  # only in an abolished Kreis
+                "1010",  # Vienna, country given as name only
+            ],
+            "billing_country_code": ["DE", "DE", "DE", "CH", "DE", "", "DE", "", "DE", ""],
+            "billing_country": [
+                "Deutschland",
+                "",
+                "",
+                "Schweiz",
+                "",
+                "Germany",
+                "",
+                "DE",
+                "",
+                "Österreich",
+            ],
+        }
+    )
+
+    # Act
+    located = locate_accounts(accounts, plz_map, kreis_codes=["03159", "11111", "22222", "14612"])
+
+    # Assert
+    status = dict(zip(located.unplaced["account_id"], located.unplaced["status"], strict=True))
+    assert status == {
+        "A2": "missing",
+        "A3": "foreign",
+        "A4": "malformed",
+        "A5": "unknown",
+        "A8": "outside",
+        "A9": "foreign",
+    }
+    assert set(located.placed["account_id"]) == {"A0", "A1", "A6", "A7"}
+    assert located.placed.groupby("account_id")["share"].sum().to_numpy() == pytest.approx(1.0)
+    assert located.placed.loc[located.placed["account_id"] == "A1", "share"].tolist() == [0.5, 0.5]
+    summary = located.summary.set_index("status")["accounts"]
+    assert summary["total"] == 10
+    assert summary.drop("total").sum() == 10
+    assert summary["placed in a Kreis"] == 4
+    assert summary["abroad (foreign country or postcode)"] == 2
+    assert located.n_placed == 4 and located.n_accounts == 10
+
+
+def test_customers_and_revenue_per_kreis_are_share_weighted(plz_map) -> None:
+    # Arrange
+    accounts = pd.DataFrame(
+        {
+            "account_id": ["A", "B", "C"],
+            "billing_postal_code": ["37073", "12345", "37073"],
+            "billing_country_code": ["DE", "DE", "DE"],
+        }
+    )
+    opportunities = pd.DataFrame(
+        {
+            "account_id": ["A", "A", "B", "C", "Z"],
+            "is_won": [True, True, True, False, True],
+            "amount_eur": [100.0, np.nan, 50.0, 70.0, 999.0],
+        }
+    )
+
+    # Act
+    outcomes = account_outcomes(accounts, opportunities)
+    observed = observed_by_kreis(locate_accounts(accounts, plz_map).placed, outcomes)
+
+    # Assert
+    per = outcomes.set_index("account_id")
+    assert per.loc["A", "n_won"] == 2 and per.loc["A", "won_eur"] == 100.0
+    assert not per.loc["C", "is_customer"]
+    assert outcomes.attrs == {"won_without_amount": 1, "opportunities_without_account": 1}
+    obs = observed.set_index("kreis_ags")
+    assert obs.loc["03159"].tolist() == [2.0, 1.0, 100.0]
+    assert obs.loc["11111"].tolist() == [0.5, 0.5, 25.0]
+    assert obs.loc["22222"].tolist() == [0.5, 0.5, 25.0]
+
+
+def test_kreis_frame_joins_potential_and_fills_zeros() -> None:
+    # Arrange
+    indicators = pd.DataFrame(
+        {
+            "ags": ["03159", "11111"],
+            "name": ["Göttingen", "Berlin"],
+            "population": [200_000.0, 100_000.0],
+            "employees": [90_000.0, 50_000.0],
+            "mint_students_per_1000": [40.0, 0.0],
+        }
+    )
+    observed = pd.DataFrame(
+        {
+            "kreis_ags": ["03159", "77777"],
+            "accounts": [3.0, 1.0],
+            "customers": [2.0, 1.0],
+            "won_eur": [10.0, 5.0],
+        }
+    )
+    hc = pd.DataFrame({"ags": ["03159"], "hc_count": [4.0], "firms_listed": [5.0]})
+
+    # Act
+    frame = kreis_frame(indicators, observed, hc)
+
+    # Assert
+    row = frame.set_index("ags")
+    assert row.loc["03159", "hc_per_100k"] == pytest.approx(2.0)
+    assert row.loc["03159", "hc_log"] == pytest.approx(math.log(3.0))
+    assert row.loc["03159", "mint_log"] == pytest.approx(math.log(41.0))
+    assert row.loc["11111", ["accounts", "customers", "won_eur", "hc_count"]].tolist() == [0] * 4
+    assert frame.attrs["outside"] == {"accounts": 1.0, "customers": 1.0, "won_eur": 5.0}
+
+
+def test_publishable_hides_small_counts_and_everything_derived() -> None:
+    # Arrange
+    table = pd.DataFrame(
+        {
+            "name": ["a", "b", "c"],
+            "expected": [9.0, 12.0, 3.0],
+            "customers": [0.0, 12.0, 4.5],
+            "ratio": [0.0, 1.0, 1.5],
+        }
+    )
+
+    # Act
+    shown = publishable(table, "customers", ["ratio"], decimals={"customers": 1, "ratio": 2})
+
+    # Assert
+    assert shown["customers"].tolist() == ["<5", "12.0", "<5"]
+    assert shown["ratio"].tolist() == ["x", "1.00", "x"]
+    assert shown["expected"].tolist() == [9.0, 12.0, 3.0]
+    assert shown.attrs["n_suppressed"] == 2
+
+
+def test_location_sentence_counts_every_account(plz_map) -> None:
+    accounts = pd.DataFrame(
+        {
+            "account_id": ["A", "B"],
+            "billing_postal_code": ["37073", ""],
+            "billing_country": ["", ""],
+        }
+    )
+    text = potential.location_sentence(locate_accounts(accounts, plz_map))
+    assert text.startswith("1 of 2 accounts (50.0%)")
+    assert "1 no postcode" in text

@@ -526,3 +526,138 @@ def test_record_start_lines_agree_with_the_csv_module(tmp_path):
 
     expected = [1] + [line for line, _ in _csv.iter_records(tf)]
     assert starts.tolist() == expected
+
+
+# --------------------------------------------------------------------------- fast paths
+
+
+def test_fixed_width_datetimes_agree_with_the_exact_parser():
+    cells = [
+        "2024-02-29 23:59:59",
+        "2023-02-29 00:00:00",
+        "2000-02-29 12:00:00",
+        "1900-02-29 12:00:00",
+        "2024-13-01 00:00:00",
+        "2024-01-01 24:00:00",
+        "2024-01-01T10:00:00",
+        "2024-04-31 00:00:00",
+        "2024-1a-01 00:00:00",
+        "",
+        "9999-12-31 00:00:00",
+        "2024/01/01 00:00:00",
+    ]
+    arr = pa.array(cells)
+
+    fast = _csv._fixed_datetimes(arr)
+    exact = _csv._parse_datetimes_exact(arr)
+
+    assert fast is not None
+    np.testing.assert_array_equal(fast[1], exact[1])
+    np.testing.assert_array_equal(fast[0], exact[0])
+    assert fast[1].tolist() == [
+        False,
+        True,
+        False,
+        True,
+        True,
+        True,
+        False,
+        True,
+        True,
+        False,
+        False,
+        True,
+    ]
+
+
+def test_fixed_width_ids_and_numbers_agree_with_the_exact_parsers():
+    ids = pa.array(["0064600000J5S5TAAV", "000000000000000AAA", "", "0064600000J5S5T-AV"])
+    numbers = pa.array(["15000", "-3.5", "", "1E+3", "0.25"])
+
+    fast_ids, exact_ids = _csv._fixed_ids(ids), _csv._parse_ids_exact(ids)
+    fast_numbers, exact_numbers = _csv._fast_numbers(numbers), _csv._parse_numbers_exact(numbers)
+
+    assert fast_ids[0].to_pylist() == exact_ids[0].to_pylist() == ["0064600000J5S5TAAV", "", "", ""]
+    np.testing.assert_array_equal(fast_ids[1], exact_ids[1])
+    np.testing.assert_array_equal(fast_numbers[0], exact_numbers[0])
+    assert (
+        _csv._fast_numbers(pa.array(["1", "12.500,00 €"])) is None
+    )  # falls back to the exact path
+
+
+def test_parsers_handle_multi_chunk_columns():
+    chunked = pa.chunked_array([pa.array(["2024-01-01 00:00:00", ""]), pa.array(["2024-02-30"])])
+
+    values, bad = _csv.parse_datetimes(chunked)
+
+    assert bad.tolist() == [False, False, True]
+    assert str(values[0]) == "2024-01-01T00:00:00.000000"
+
+
+def test_corporate_currency_without_eur_rate_raises(tmp_path):
+    header = ["Id", "StageName", "Amount", "CurrencyIsoCode", "CloseDate", "CreatedDate"]
+    _write_csv(
+        tmp_path / "Opportunity.csv",
+        header,
+        [
+            ["0064600000J5S5TAAV", "Closed Won", "800", "USD", "2024-01-31", "2024-01-01"],
+        ],
+    )
+    _write_csv(
+        tmp_path / "CurrencyType.csv",
+        ["IsoCode", "ConversionRate", "IsCorporate"],
+        [["USD", "1", "1"]],
+    )
+
+    with pytest.raises(InputError, match="no EUR rate"):
+        load_crm(tmp_path, key=KEY)
+
+
+def test_currency_without_rate_is_quarantined(tmp_path):
+    header = ["Id", "StageName", "Amount", "CurrencyIsoCode", "CloseDate", "CreatedDate"]
+    _write_csv(
+        tmp_path / "Opportunity.csv",
+        header,
+        [
+            ["0064600000J5S5TAAV", "Closed Won", "800", "EUR", "2024-01-31", "2024-01-01"],
+            ["0064600000J5S5UAAV", "Closed Won", "800", "CHF", "2024-01-31", "2024-01-01"],
+        ],
+    )
+    _write_csv(
+        tmp_path / "CurrencyType.csv",
+        ["IsoCode", "ConversionRate", "IsCorporate"],
+        [["EUR", "1", "1"]],
+    )
+
+    crm = load_crm(tmp_path, key=KEY)
+
+    assert len(crm.opportunities) == 1
+    assert crm.quarantine[["line", "column"]].values.tolist() == [[3, "CurrencyIsoCode"]]
+    assert "'CHF' has no conversion rate" in crm.quarantine.loc[0, "reason"]
+
+
+def test_bytes_that_are_neither_utf8_nor_cp1252_are_refused(tmp_path):
+    path = tmp_path / "Opportunity.csv"
+    path.write_bytes(b'"Id","StageName"\n"0064600000J5S5TAAV","Stage \x81"\n')
+
+    with pytest.raises(InputError, match="neither UTF-8 nor Windows-1252") as info:
+        read_export(path, "Opportunity", key=KEY)
+
+    assert (info.value.line, info.value.column) == (2, "StageName")
+
+
+def test_reader_frames_hold_no_internal_columns():
+    obj = read_export(EXPORT / "Account.csv", "Account", key=KEY)
+
+    assert not {"is_deleted", "master_record_id", "system_modstamp", "_row"} & set(obj.frame)
+    assert obj.rows.tolist() == [0, 2, 3]  # row 1 was merged away
+
+
+def test_structure_error_keeps_row_text_out_of_the_message(tmp_path):
+    path = _write_csv(tmp_path / "ok.csv", ["A", "B", "C"], [["1", "2", "3"]])
+    detail = 'CSV parse error: Expected 3 columns, got 2: "hans.schmidt@example.de","x'
+
+    error = _csv.structure_error(_csv.open_text(path), detail)
+
+    assert "Expected 3 columns, got 2" in str(error)
+    assert "example.de" not in str(error)

@@ -410,7 +410,10 @@ def structure_error(tf: TextFile, detail: str = "") -> InputError:
         return exc
     if previous is not None and len(previous[1]) != expected:
         return _field_count_error(tf, previous[0], previous[1], is_last=True)
-    return InputError(tf.path, f"the CSV parser rejected the file: {detail}")
+    # pyarrow quotes the offending row after the last colon; a row may hold personal
+    # data, so only the parser's own words are kept.
+    reason = re.split(r":\s*(?=[\"'])", detail, maxsplit=1)[0][:200]
+    return InputError(tf.path, f"the CSV parser rejected the file: {reason}")
 
 
 def _field_count_error(tf: TextFile, line: int, row: list[str], *, is_last: bool) -> InputError:

@@ -301,7 +301,7 @@ def load_prospects(
         only = chosen[0]
         only.info["ignored_files"] = ignored_files
         return only
-    frames = [p.frame.assign(_part=i) for i, p in enumerate(chosen)]
+    frames = [p.frame.assign(_part=i, _row=p.rows) for i, p in enumerate(chosen)]
     frame = pd.concat(frames, ignore_index=True)
     recency = frame["updated_at"].fillna(frame["created_at"])
     order = frame.assign(_recency=recency).sort_values(["_recency", "_part", "_row"], kind="stable")
@@ -323,7 +323,9 @@ def load_prospects(
                     key_source,
                 )
             )
-    kept = frame.loc[winners.sort_values()].drop(columns=["_part"]).reset_index(drop=True)
+    kept = frame.loc[winners.sort_values()].reset_index(drop=True)
+    rows = kept["_row"].to_numpy()
+    kept = kept.drop(columns=["_part", "_row"])
     counts = {k: sum(p.counts[k] for p in chosen) for k in chosen[0].counts}
     counts["n_duplicates"] += len(losers)
     counts["n_quarantined"] += len(losers)
@@ -336,4 +338,5 @@ def load_prospects(
         "ignored_files": ignored_files,
     }
     merged = pd.concat([_empty_quarantine(), *quarantine], ignore_index=True)
-    return ObjectData(OBJECT, kept, merged, counts, info, None, key_source)
+    # Rows of several files: line numbers cannot be told from a row alone any more.
+    return ObjectData(OBJECT, kept, merged, counts, info, rows, None, key_source)

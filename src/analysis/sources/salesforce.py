@@ -50,7 +50,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -313,14 +313,15 @@ class ObjectData:
     ----------
     object_name : str
     frame : DataFrame
-        Canonical columns of the usable rows, plus ``_row`` (0-based data row in the
-        file) for late quarantining; :func:`load_crm` drops it.
+        Canonical columns of the usable rows.
     quarantine : DataFrame
         ``file, line, column, reason, record_id`` for rows not used.
     counts : dict
         ``n_rows_read, n_deleted, n_merged, n_duplicates, n_quarantined, n_rows_used``.
     info : dict
         ``path, format, encoding, ignored_columns, footer, ...``.
+    rows : numpy.ndarray
+        0-based data row in the file of each frame row (for later quarantining).
     """
 
     object_name: str
@@ -328,6 +329,7 @@ class ObjectData:
     quarantine: pd.DataFrame
     counts: dict
     info: dict
+    rows: np.ndarray = field(repr=False, default=None)
     line_of: Callable[[np.ndarray], np.ndarray] = field(repr=False, default=None)
     key_source: Callable[[], bytes] = field(repr=False, default=None)
 
@@ -337,7 +339,7 @@ class ObjectData:
         if not mask.any():
             return self
         bad = self.frame[mask]
-        rows = bad["_row"].to_numpy()
+        rows = self.rows[mask]
         reason = reasons[mask] if isinstance(reasons, np.ndarray) else reasons
         id_col = _id_name(self.object_name)
         ids = bad[id_col] if id_col in bad else pd.Series([""] * len(bad), dtype="str")
@@ -347,14 +349,12 @@ class ObjectData:
         counts = dict(self.counts)
         counts["n_quarantined"] += int(mask.sum())
         counts["n_rows_used"] -= int(mask.sum())
-        return ObjectData(
-            self.object_name,
-            self.frame[~mask].reset_index(drop=True),
-            pd.concat([self.quarantine, entries], ignore_index=True),
-            counts,
-            self.info,
-            self.line_of,
-            self.key_source,
+        return replace(
+            self,
+            frame=self.frame[~mask].reset_index(drop=True),
+            quarantine=pd.concat([self.quarantine, entries], ignore_index=True),
+            counts=counts,
+            rows=self.rows[~mask],
         )
 
 
@@ -747,10 +747,13 @@ def _finalize(
         "n_rows_used": int(keep.sum()),
     }
     data.pop("system_modstamp", None)
-    data["_row"] = np.arange(n)
+    rows = np.arange(n)
     if not keep.all():
         data = {name: _filter(values, keep) for name, values in data.items()}
-    return ObjectData(object_name, _to_frame(data), quarantine, counts, info, line_of, key_source)
+        rows = rows[keep]
+    return ObjectData(
+        object_name, _to_frame(data), quarantine, counts, info, rows, line_of, key_source
+    )
 
 
 _RECENCY = ("last_modified_date", "system_modstamp", "updated_at")
@@ -1157,9 +1160,7 @@ def apply_stages(obj: ObjectData, stages: pd.DataFrame, source: str) -> ObjectDa
     is_closed = lookup["is_closed"].to_numpy(dtype=bool)[np.maximum(row_position, 0)]
     is_won = lookup["is_won"].to_numpy(dtype=bool)[np.maximum(row_position, 0)]
     frame = obj.frame.assign(is_closed=is_closed, is_won=is_won)
-    obj = ObjectData(
-        obj.object_name, frame, obj.quarantine, obj.counts, obj.info, obj.line_of, obj.key_source
-    )
+    obj = replace(obj, frame=frame)
     if known.all():
         return obj
     shown = ", ".join(map(repr, stages["stage_name"].tolist()[:12]))
@@ -1215,6 +1216,7 @@ def convert_to_eur(
     dated: pd.DataFrame | None,
     *,
     org_currency: str = "EUR",
+    currency_path: str = "CurrencyType.csv",
 ) -> tuple[ObjectData, dict]:
     """Add ``amount_eur`` (and fill a blank ``currency``) to opportunities.
 
@@ -1231,7 +1233,7 @@ def convert_to_eur(
         corporate = currency_types.loc[currency_types["is_corporate"], "iso_code"].tolist()
         if len(corporate) != 1:
             raise InputError(
-                obj.info.get("currency_path", "CurrencyType.csv"),
+                currency_path,
                 f"expected exactly one corporate currency (IsCorporate=1), found {len(corporate)}",
             )
         corporate_code = corporate[0]
@@ -1260,15 +1262,19 @@ def convert_to_eur(
     with np.errstate(invalid="ignore", divide="ignore"):
         eur = amount / np.where(missing, np.nan, rates)
     missing_eur = np.zeros(len(frame), dtype=bool)
+    if corporate_code != "EUR" and "EUR" not in static:
+        raise InputError(
+            currency_path,
+            f"the corporate currency is {corporate_code} and CurrencyType.csv has no EUR rate: "
+            "amounts cannot be converted to EUR (activate EUR in the org and re-export)",
+        )
     if corporate_code != "EUR":
         eur_rates, _ = _rate_lookup(np.zeros(len(frame), np.int64), ["EUR"], dates, static, dated)
         missing_eur = ~np.isfinite(eur_rates) & ~missing
         eur = eur * eur_rates
     currency_column = currency.to_pandas().astype("str").set_axis(frame.index)
     frame = frame.assign(currency=currency_column, amount_eur=eur)
-    obj = ObjectData(
-        obj.object_name, frame, obj.quarantine, obj.counts, obj.info, obj.line_of, obj.key_source
-    )
+    obj = replace(obj, frame=frame)
     reason_of = np.array(
         [f"currency {c!r} has no conversion rate in CurrencyType.csv" for c in dictionary],
         dtype=object,
@@ -1470,6 +1476,7 @@ def load_crm(
         types.frame if types else None,
         dated.frame if dated else None,
         org_currency=org_currency,
+        currency_path=types.info["path"] if types else "CurrencyType.csv",
     )
     objects["Opportunity"] = opp
     if "OpportunityHistory" in objects:
@@ -1488,8 +1495,7 @@ def load_crm(
 
     def frame_of(name: str) -> pd.DataFrame:
         if name in objects:
-            out = objects[name].frame.drop(columns=["_row"], errors="ignore")
-            return out
+            return objects[name].frame
         return empty_frame(name)
 
     opportunities = frame_of("Opportunity")
@@ -1501,7 +1507,7 @@ def load_crm(
     opportunities = opportunities[order + rest]
     history = frame_of("OpportunityHistory").drop(columns=["is_closed", "is_won"], errors="ignore")
     prospects = (
-        objects["PardotProspect"].frame.drop(columns=["_row"], errors="ignore")
+        objects["PardotProspect"].frame
         if "PardotProspect" in objects
         else pardot_reader.empty_prospects()
     )
@@ -1512,10 +1518,7 @@ def load_crm(
         [{"object": name, "file": o.info["path"], **o.counts} for name, o in objects.items()]
     )
     attrs = {
-        "files": {
-            name: {k: v for k, v in o.info.items() if k not in ("currency_path",)}
-            for name, o in objects.items()
-        },
+        "files": {name: dict(o.info) for name, o in objects.items()},
         "encodings": {name: o.info.get("encoding", "") for name, o in objects.items()},
         "missing_files": [FILES[n] for n in FILES if n not in objects],
         "stage_source": stage_source,

@@ -510,7 +510,11 @@ def suppression_pattern(
     (zeros only with ``include_zeros``). Complementary: further cells, cheapest
     first (small interior cells before margins, never empty cells, which cannot
     hide anything), until no hidden cell is determined by the published cells and
-    totals - checked exactly with the null space of the additive relations.
+    totals - checked exactly with the null space of the additive relations, and
+    with linear programming for non-negativity (a cycle through an empty cell can
+    pin a value) when at most 400 cells are hidden. Meant for report tables (up to
+    a few hundred cells); for a Kreis map merge sparse Kreise into larger regions
+    instead.
 
     Parameters
     ----------

@@ -328,7 +328,8 @@ def open_text(
         # A quoted header cell may hold a line break: then the record continues.
         lines = itertools.chain([first], handle) if first.count('"') % 2 else [first]
         header_fields = next(csv.reader(lines, delimiter=delimiter), [])
-    header = [h.strip() for h in header_fields]
+    # Names as written: pyarrow matches include_columns against the raw header.
+    header = list(header_fields)
     if len(header) == 1:
         for other, name in ((";", "';'"), ("\t", "tab")):
             if other != delimiter and other in header[0]:
@@ -342,7 +343,7 @@ def open_text(
                     column=1,
                 )
     for number, name in enumerate(header, start=1):
-        if not name:
+        if not name.strip():
             raise InputError(
                 path,
                 "expected a column name, found an empty header field",

@@ -1300,9 +1300,59 @@ def convert_to_eur(
 class CrmData:
     """Everything :func:`load_crm` read, typed and privacy-filtered.
 
-    See ``/tmp/crm_schema.md`` / the module docstring for columns. ``quality`` holds
-    the per-object counts; per-field fill rates by month are :attr:`fill_rates`
-    (computed on first use).
+    Ids are 18-character strings (``""`` for an empty lookup), dates and times
+    ``datetime64[us]`` (UTC, naive; dates at midnight), text ``str`` (``""`` when
+    blank), amounts ``float64``. Deleted, merged-away, quarantined and superseded
+    duplicate rows are not in the frames.
+
+    Attributes
+    ----------
+    opportunities : DataFrame
+        ``opportunity_id, account_id, stage_name, is_closed, is_won`` (from the stage
+        table), ``amount, currency, amount_eur, close_date, created_date,
+        lead_source, campaign_id, type, owner_id, forecast_category`` (API values),
+        ``probability, contact_id, last_modified_date``.
+    opportunity_history : DataFrame
+        ``history_id, opportunity_id, created_date, stage_name, amount, close_date,
+        probability, forecast_category, prev_amount, prev_close_date``.
+    accounts : DataFrame
+        ``account_id, account_name`` (company name: for matching only, never shown),
+        ``billing_postal_code`` (text), ``billing_city, billing_state,
+        billing_state_code, billing_country, billing_country_code, industry,
+        number_of_employees, annual_revenue, account_source, type, parent_id,
+        owner_id, created_date, last_modified_date``.
+    leads : DataFrame
+        ``lead_id, status, lead_source, is_converted, converted_date,
+        converted_account_id, converted_contact_id, converted_opportunity_id,
+        postal_code, country, country_code, industry, number_of_employees,
+        annual_revenue, owner_id, created_date, last_modified_date``.
+    contacts : DataFrame
+        ``contact_id, account_id, lead_source, owner_id, created_date,
+        last_modified_date``.
+    campaigns : DataFrame
+        ``campaign_id, campaign_type, status, start_date, end_date, budgeted_cost,
+        actual_cost, is_active, parent_id, created_date, last_modified_date``.
+    campaign_members : DataFrame
+        ``campaign_member_id, campaign_id, lead_id, contact_id, status,
+        has_responded, created_date, first_responded_date, last_modified_date``.
+    users : DataFrame
+        ``user_id, team`` (UserRole name, else Department), ``is_active``.
+    prospects : DataFrame
+        See :func:`analysis.sources.pardot.read_prospects`.
+    stages : DataFrame
+        ``stage_name, is_closed, is_won, sort_order, default_probability,
+        forecast_category, is_active``.
+    quarantine : DataFrame
+        ``file, line, column, reason, record_id`` (pseudonymised) of rows not used.
+    quality : DataFrame
+        Per object: ``object, file, n_rows_read, n_deleted, n_merged, n_duplicates,
+        n_quarantined, n_rows_used``. Fill rates by field and month:
+        :attr:`fill_rates` (computed on first use).
+    attrs : dict
+        ``files`` (per object: path, format, encoding, sha256, ignored and missing
+        columns, footer), ``encodings``, ``missing_files``, ``stage_source``,
+        ``currency`` ("EUR"), ``corporate_currency``, ``rates``, ``n_dated_rate``,
+        ``n_static_rate``.
     """
 
     opportunities: pd.DataFrame

@@ -155,20 +155,43 @@ def test_deal_size_geometric_means_and_ratio_by_hand():
 
 
 def test_win_rate_by_team_never_shows_reps():
-    frame = opps(
-        [
-            ("a", "2023-01-01", "2023-02-01", True, True, 1.0, "New Business", "u1"),
-            ("b", "2023-01-01", "2023-02-01", True, False, 1.0, "New Business", "u2"),
-            ("c", "2023-01-01", "2023-05-01", True, True, 1.0, "New Business", "u3"),
-            ("d", "2023-01-01", "2023-05-01", True, True, 1.0, "New Business", "ux"),
-        ]
+    rows = [
+        (f"{u}{i}", "2023-01-01", date, True, won, 1.0, "New Business", u)
+        for i, (u, date, won) in enumerate(
+            [
+                ("u1", "2023-02-01", True),
+                ("u2", "2023-02-01", False),
+                ("u3", "2023-02-01", False),
+                ("u1", "2023-05-01", True),
+                ("u4", "2023-05-01", True),  # the only rep of team Süd
+                ("ux", "2023-05-01", True),  # not in the user table
+            ]
+        )
+    ]
+    users = pd.DataFrame(
+        {"user_id": ["u1", "u2", "u3", "u4"], "team": ["Nord", "Nord", "Nord", "Süd"]}
     )
-    users = pd.DataFrame({"user_id": ["u1", "u2", "u3"], "team": ["Nord", "Nord", "Süd"]})
-    table = sales.win_rate_by_team(frame, users, unification_date="2023-04-01")
-    assert set(table.columns) == {"team", "period", "n_closed", "n_won", "win_rate"}
+    table = sales.win_rate_by_team(opps(rows), users, unification_date="2023-04-01")
+    assert set(table.columns) == {"team", "period", "n_closed", "n_won", "n_lost", "win_rate"}
     nord_pre = table.query("team == 'Nord' and period == 'pre'")
-    assert nord_pre["n_closed"].item() == 2 and nord_pre["n_won"].item() == 1
-    assert "(no team)" in set(table["team"])
+    assert nord_pre[["n_closed", "n_won"]].iloc[0].tolist() == [3, 1]
+    assert "Süd" not in set(table["team"])  # a one-rep team is pooled
+
+
+def test_publishable_hides_rows_with_a_small_count():
+    table = pd.DataFrame(
+        {
+            "team": ["A", "B", "C"],
+            "n_closed": [40, 40, 3],
+            "n_won": [3, 20, 0],
+            "win_rate": [0.075, 0.5, 0.0],
+        }
+    )
+    shown = sales.publishable(table, ["n_closed", "n_won"])
+    assert shown.loc[0, "win_rate"] == "x" and shown.loc[0, "n_closed"] == "x"
+    assert shown.loc[1, "win_rate"] == 0.5
+    assert shown.loc[2, "n_closed"] == "x"  # 3 closed deals
+    assert list(shown.columns) == list(table.columns)
 
 
 # --------------------------------------------------------------------------- sales cycle

@@ -51,6 +51,7 @@ __all__ = [
     "marketing_pipeline",
     "monthly_win_rate",
     "proportion_difference",
+    "publishable",
     "quarantine_summary",
     "wilson_interval",
     "win_rate_before_after",
@@ -834,6 +835,9 @@ def win_rate_by_team(
 ) -> pd.DataFrame:
     """Closed and won deals per sales team before vs after (never per rep).
 
+    Owners are replaced by their team with :func:`analysis.privacy.team_only`, which
+    pools teams with fewer than three reps (a "team" of one is the rep).
+
     Parameters
     ----------
     opportunities : DataFrame
@@ -846,32 +850,77 @@ def win_rate_by_team(
     Returns
     -------
     DataFrame
-        ``team, period, n_closed, n_won, win_rate``; owners without a team are
-        ``"(no team)"``.
+        ``team, period, n_closed, n_won, n_lost, win_rate``.
     """
+    from analysis.privacy import team_only
+
     date = _timestamp(unification_date, "unification_date")
     post_start = date.to_period("M").to_timestamp() + pd.DateOffset(months=int(transition_months))
     closed = _closed(opportunities, as_of)
-    team_of = users.set_index("user_id")["team"].astype("string").replace("", pd.NA)
-    team = closed["owner_id"].map(team_of).fillna("(no team)").astype(str)
     period = np.where(
         closed["close_date"] < date,
         "pre",
         np.where(closed["close_date"] >= max(date, post_start), "post", ""),
     )
-    frame = pd.DataFrame(
-        {"team": team.to_numpy(), "period": period, "won": closed["is_won"].to_numpy()}
+    frame = team_only(
+        pd.DataFrame(
+            {
+                "owner_id": closed["owner_id"].to_numpy(),
+                "period": period,
+                "won": closed["is_won"].to_numpy(),
+            }
+        ),
+        "owner_id",
+        users,
     )
     frame = frame.loc[frame["period"] != ""]
     out = (
         frame.groupby(["team", "period"], as_index=False)
         .agg(n_closed=("won", "size"), n_won=("won", "sum"))
-        .assign(period=lambda d: pd.Categorical(d["period"], ["pre", "post"]))
-        .sort_values(["team", "period"], ignore_index=True)
+        .assign(order=lambda d: d["period"].map({"pre": 0, "post": 1}))
+        .sort_values(["team", "order"], ignore_index=True)
+        .drop(columns="order")
     )
-    out["period"] = out["period"].astype(str)
     out["n_won"] = out["n_won"].astype(int)
-    return out.assign(win_rate=out["n_won"] / out["n_closed"])
+    return out.assign(
+        n_lost=out["n_closed"] - out["n_won"], win_rate=out["n_won"] / out["n_closed"]
+    )
+
+
+def publishable(table: pd.DataFrame, count_cols, threshold: int = 5) -> pd.DataFrame:
+    """A long table with every row hidden whose smallest count is below ``threshold``.
+
+    Thin wrapper around :func:`analysis.privacy.suppress_small_cells` (long mode): a
+    row with a count of 1 to ``threshold - 1`` in any of ``count_cols`` shows the
+    label instead of every number (a win rate of 3 out of 40 discloses 3 deals);
+    zero counts disclose nobody and do not hide a row.
+
+    Parameters
+    ----------
+    table : DataFrame
+    count_cols : list of str
+        Columns holding numbers of records.
+    threshold : int
+
+    Returns
+    -------
+    DataFrame
+        Object columns for the numbers; ``attrs`` as set by ``suppress_small_cells``.
+    """
+    from analysis.privacy import suppress_small_cells
+
+    counts = table[list(count_cols)].astype(float)
+    # the smallest non-zero count decides (an empty cell discloses nobody)
+    smallest = counts.where(counts > 0).min(axis=1).fillna(0.0)
+    shown = suppress_small_cells(
+        table.assign(_smallest=smallest), counts="_smallest", threshold=threshold
+    )
+    attrs = dict(shown.attrs)
+    if isinstance(attrs.get("suppressed"), pd.DataFrame):
+        attrs["suppressed"] = attrs["suppressed"].drop(columns="_smallest")
+    shown = shown.drop(columns="_smallest")
+    shown.attrs = attrs
+    return shown
 
 
 # --------------------------------------------------------------------------- sales cycle

@@ -75,7 +75,10 @@ __all__ = [
     "NULL_ID",
     "UNIFICATION_DATE",
     "CrmParameters",
+    "champion_spelling",
+    "link_champions",
     "load_truth",
+    "read_champions",
     "salesforce_id18",
     "simulate",
     "truths",
@@ -103,7 +106,12 @@ export (BOM, label headers, MM/DD/YYYY) of prospects never synced to Salesforce.
 All people, e-mail addresses, phone numbers and notes are invented, and they are
 there on purpose: no report may show them. `TRUTH.json["crm"]` holds the injected
 effects (`win_rate_uplift`, `lead_conversion_uplift`, `cycle_days_change`) and their
-exact definitions.
+exact definitions. About 15 % of the firms in `firms/hidden_champions.csv` are customers
+under other spellings of their names (legal forms, umlauts, punctuation, abbreviations;
+sometimes a neighbouring postcode in the same Kreis): `TRUTH.json["crm"]
+["champion_customers"]` lists the true firm–account pairs, `champion_decoys` accounts
+with look-alike names that are not those firms (another city, or another firm of the
+same owner name in the same Kreis).
 """
 
 _CHECKSUM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
@@ -648,7 +656,9 @@ def _people(rng, n: int, companies: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def simulate(geo, seed: int, params: CrmParameters | None = None) -> _Tables:
+def simulate(
+    geo, seed: int, params: CrmParameters | None = None, champions: pd.DataFrame | None = None
+) -> _Tables:
     """Simulate the CRM of the demo company (see the module docstring).
 
     Parameters
@@ -660,6 +670,9 @@ def simulate(geo, seed: int, params: CrmParameters | None = None) -> _Tables:
         Demo seed; the part's generator is seeded with ``(seed, crc32("crm"))``.
     params : CrmParameters, optional
         The generating process's parameters (defaults are the documented truths).
+    champions : DataFrame, optional
+        The demo firm list (``firm_id, name, plz, city``; :func:`read_champions`):
+        some become customers under other spellings (see :func:`link_champions`).
 
     Returns
     -------
@@ -1102,6 +1115,23 @@ def simulate(geo, seed: int, params: CrmParameters | None = None) -> _Tables:
         camp = last_resp.get(int(lead_of_opp[j]))
         if camp is not None:
             opp_campaign[j] = camp_ids[camp]
+
+    # ---- Hidden Champions among the customers (link_champions; own random stream,
+    # so every other table and truth stays as without a firm list)
+    won_live = np.zeros(n_acc, dtype=bool)
+    won_live[account[is_won & ~opp_deleted]] = True
+    acc_names, acc_plz, acc_city, champion_truth = link_champions(
+        champions,
+        geo,
+        seed,
+        names=acc_names,
+        plz=acc_plz,
+        city=acc_city,
+        kreis=acc_kreis,
+        country_code=acc_country_code,
+        is_customer=won_live,
+        ids=acc_ids,
+    )
 
     # ---- contacts for converted leads
     conv_sorted = conv_idx[np.argsort(converted_at[conv_idx], kind="stable")]
@@ -1817,6 +1847,7 @@ def simulate(geo, seed: int, params: CrmParameters | None = None) -> _Tables:
             "customer_account_kreise": sorted(
                 {k for k in acc_kreis[np.unique(account[is_won & ~opp_deleted])] if k}
             ),
+            **champion_truth,
         }
     )
     return _Tables(files=files, truth=truth)
@@ -2064,6 +2095,252 @@ def truths(params: CrmParameters | None = None) -> dict:
     }
 
 
+# ----------------------------------------------------------- Hidden Champions as customers
+# Added for notebook 05 (market potential): which demo champions are customers, under
+# which spellings, so that firm-to-account matching can be measured. Kept apart from
+# the rest of the generator: its own random stream, and it only renames accounts.
+
+#: Share of the listed firms that are customers.
+CHAMPION_CUSTOMER_SHARE = 0.15
+#: Decoys per champion customer (look-alike names that are other firms).
+CHAMPION_DECOY_RATIO = 0.2
+_FIRM_LIST = Path("firms") / "hidden_champions.csv"
+_LEGAL_VARIANTS = {
+    "GmbH & Co. KG": ("GmbH & Co KG", "GmbH u. Co. KG", "GmbH&Co.KG", "GmbH", ""),
+    "GmbH": ("Gmbh", "G.m.b.H.", "Gesellschaft mit beschränkter Haftung", "GmbH & Co. KG", ""),
+    "AG": ("Aktiengesellschaft", "A.G.", "AG & Co. KG", ""),
+    "SE": ("SE & Co. KG", "S.E.", "AG", ""),
+    "KG": ("GmbH & Co. KG", "K.G.", "KG.", ""),
+}
+
+
+def read_champions(out: Path) -> pd.DataFrame | None:
+    """The firm list the firms part wrote into ``out`` (``None`` when there is none).
+
+    Returns
+    -------
+    DataFrame or None
+        ``firm_id, name, plz, city, ags``: the first row of each firm (a list's
+        duplicate rows repeat the firm id); 4-digit postcodes zero-padded.
+    """
+    path = Path(out) / _FIRM_LIST
+    if not path.is_file():
+        return None
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter=";"))
+    frame = pd.DataFrame(
+        {
+            "firm_id": [r.get("Firmen-ID", "") for r in rows],
+            "name": [r.get("Firma", "") for r in rows],
+            # a postcode that lost its leading zero in a spreadsheet
+            "plz": [
+                (r.get("PLZ") or "").strip().zfill(5) if (r.get("PLZ") or "").strip() else ""
+                for r in rows
+            ],
+            "city": [r.get("Ort", "") for r in rows],
+            "ags": [(r.get("AGS") or "").strip() for r in rows],
+        },
+        dtype="str",
+    )
+    return frame.drop_duplicates("firm_id").reset_index(drop=True)
+
+
+def _split_legal(name: str) -> tuple[str, str]:
+    for legal in sorted(_LEGAL_VARIANTS, key=len, reverse=True):
+        if name.endswith(" " + legal):
+            return name[: -len(legal) - 1], legal
+    return name, ""
+
+
+def champion_spelling(name: str, rng: np.random.Generator) -> str:
+    """Another spelling of a firm name, as a CRM user might type it.
+
+    One or two of: another or no legal form, umlauts and ß written out, ``…technik``
+    abbreviated to ``…techn.``, a hyphen or comma, the words swapped, upper case.
+    Always differs from ``name``.
+    """
+    base, legal = _split_legal(name)
+    chosen = set(rng.permutation(6)[: int(rng.integers(1, 3))].tolist())
+    for _ in range(2):
+        words, form = base.split(), legal
+        if 0 in chosen and form:
+            options = _LEGAL_VARIANTS[form]
+            form = options[int(rng.integers(len(options)))]
+        if 1 in chosen:
+            words = [
+                w.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
+                for w in words
+            ]
+        if 2 in chosen:
+            words = [w[:-2] + "." if w.endswith("technik") else w for w in words]
+        if 3 in chosen and len(words) > 1:
+            words = ["-".join(words)] if rng.random() < 0.5 else [*words[:-1], words[-1] + ","]
+        if 4 in chosen and len(words) > 1:
+            words = [*words[1:], words[0]]
+        if 5 in chosen:
+            words, form = [w.upper() for w in words], form.upper()
+        spelt = " ".join([*words, form] if form else words).rstrip(",")
+        if spelt != name:
+            return spelt
+        chosen = {0, 5}  # nothing applied (e.g. no umlaut to write out)
+    return name + " GmbH"
+
+
+def _fold(word: str) -> str:
+    table = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+    return word.lower().translate(table)
+
+
+def link_champions(
+    champions: pd.DataFrame | None,
+    geo,
+    seed: int,
+    *,
+    names: np.ndarray,
+    plz: np.ndarray,
+    city: np.ndarray,
+    kreis: np.ndarray,
+    country_code: np.ndarray,
+    is_customer: np.ndarray,
+    ids: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """Make about :data:`CHAMPION_CUSTOMER_SHARE` of the listed firms customers.
+
+    For each chosen firm a customer account *in the firm's Kreis* (German, valid
+    postcode, not one of the markup names) takes another spelling of the firm's name
+    (:func:`champion_spelling`) and the firm's postcode — in about a third of the
+    cases another postcode of the same Kreis. Accounts keep their Kreis, so every
+    other truth is unchanged. Decoys (:data:`CHAMPION_DECOY_RATIO` per customer):
+    half carry a respelling of a champion's name in *another* Kreis, half the
+    champion's owner name with another trade in the champion's Kreis. Other
+    accounts that happen to look like a champion of their Kreis (same trade word,
+    a similar owner name) get another trade word, so the truth is unambiguous.
+
+    Returns
+    -------
+    names, plz, city : ndarray
+        New arrays (inputs are not changed).
+    truth : dict
+        ``champion_customers`` ([{firm_id, account_id}], sorted), ``champion_decoys``
+        (account ids), ``champion_link`` (counts and the rule).
+    """
+    from difflib import SequenceMatcher
+
+    names, plz, city = names.copy(), plz.copy(), city.copy()
+    empty = {"champion_customers": [], "champion_decoys": [], "champion_link": {"n_firms": 0}}
+    if champions is None or champions.empty:
+        return names, plz, city, empty
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), zlib.crc32(b"crm:champions")]))
+    table = geo.plz[["plz", "kreis_ags", "ort"]].drop_duplicates(["plz", "kreis_ags", "ort"])
+    n_kreise = table.groupby("plz")["kreis_ags"].transform("nunique")
+    kreis_of = {
+        (p, o): k for p, o, k in zip(table["plz"], table["ort"], table["kreis_ags"], strict=True)
+    }
+    single = table[n_kreise == 1].sort_values("plz")
+    plz_of_kreis = single.groupby("kreis_ags")[["plz", "ort"]].agg(list)
+    ags = champions["ags"] if "ags" in champions.columns else pd.Series("", index=champions.index)
+    firms = champions.assign(
+        kreis_ags=[
+            kreis_of.get((p, c), "") or str(a)[:5]
+            for p, c, a in zip(champions["plz"], champions["city"], ags.fillna(""), strict=True)
+        ]
+    )
+    firms = firms[firms["kreis_ags"] != ""].reset_index(drop=True)
+    usable = np.isin(plz, table["plz"].to_numpy()) & (country_code == "DE") & (kreis != "")
+    usable &= ~np.isin(names, np.array(_MARKUP_NAMES, dtype=object))
+    free = {
+        k: list(rng.permutation(np.flatnonzero(usable & is_customer & (kreis == k))))
+        for k in pd.unique(firms["kreis_ags"])
+    }
+    target = round(CHAMPION_CUSTOMER_SHARE * len(firms))
+    taken: set[int] = set()
+    pairs = []
+    for i in rng.permutation(len(firms)):
+        if len(pairs) >= target:
+            break
+        firm = firms.iloc[i]
+        slots = free.get(firm["kreis_ags"], [])
+        if not slots:
+            continue
+        j = int(slots.pop())
+        taken.add(j)
+        names[j] = champion_spelling(firm["name"], rng)
+        plz[j], city[j] = firm["plz"], firm["city"]
+        codes, places = (
+            plz_of_kreis.loc[firm["kreis_ags"]]
+            if firm["kreis_ags"] in plz_of_kreis.index
+            else ([], [])
+        )
+        others = [(c, o) for c, o in zip(codes, places, strict=True) if c != firm["plz"]]
+        if others and rng.random() < 0.35:
+            # the neighbour: the postcode closest in number
+            c, o = min(others, key=lambda co: abs(int(co[0]) - int(firm["plz"])))
+            plz[j], city[j] = c, o
+        pairs.append({"firm_id": str(firm["firm_id"]), "account_id": str(ids[j])})
+
+    # decoys: look-alike names that are other firms
+    decoys = []
+    pool = rng.permutation(np.flatnonzero(usable))
+    pool = [int(j) for j in pool if j not in taken]
+    stems = sorted({n.split()[1] for n in firms["name"] if len(n.split()) > 2})
+    n_decoys = round(CHAMPION_DECOY_RATIO * len(pairs))
+    for d in range(n_decoys):
+        firm = firms.iloc[int(rng.integers(len(firms)))]
+        words = _split_legal(firm["name"])[0].split()
+        if d % 2 == 0:  # same name, another Kreis
+            j = next((j for j in pool if kreis[j] != firm["kreis_ags"]), None)
+            if j is None:
+                continue
+            names[j] = champion_spelling(firm["name"], rng)
+        else:  # same owner name, another trade, same Kreis
+            j = next((j for j in pool if kreis[j] == firm["kreis_ags"]), None)
+            if j is None or len(words) < 2:
+                continue
+            trade = [t for t in stems if t != words[1]][int(rng.integers(len(stems) - 1))]
+            names[j] = f"{words[0]} {trade} {_split_legal(firm['name'])[1] or 'GmbH'}".strip()
+        pool.remove(j)
+        taken.add(j)
+        decoys.append(str(ids[j]))
+
+    # accidental look-alikes of a champion in its Kreis get another trade word
+    renamed = 0
+    owners = {}
+    for name, k in zip(firms["name"], firms["kreis_ags"], strict=True):
+        words = name.split()
+        if len(words) > 2:
+            owners.setdefault((k, words[1]), []).append(_fold(words[0]))
+    for j in np.flatnonzero(kreis != ""):
+        if j in taken:
+            continue
+        words = str(names[j]).split()
+        if len(words) < 3 or (kreis[j], words[1]) not in owners:
+            continue
+        first = _fold(words[0])
+        if any(
+            SequenceMatcher(None, first, o).ratio() >= 0.8 for o in owners[(kreis[j], words[1])]
+        ):
+            trade = next(t for t in _COMPANY_KINDS if (kreis[j], t) not in owners and t != words[1])
+            names[j] = " ".join([words[0], trade, *words[2:]])
+            renamed += 1
+    truth = {
+        "champion_customers": sorted(pairs, key=lambda p: p["firm_id"]),
+        "champion_decoys": sorted(decoys),
+        "champion_link": {
+            "n_firms": int(len(firms)),
+            "share": CHAMPION_CUSTOMER_SHARE,
+            "n_champion_customers": len(pairs),
+            "n_decoys": len(decoys),
+            "n_lookalikes_renamed": renamed,
+            "rule": (
+                "a champion customer is an account with a won, not deleted opportunity in the "
+                "firm's Kreis, renamed to another spelling of the firm's name, with the firm's "
+                "postcode or (about a third) another postcode of that Kreis"
+            ),
+        },
+    }
+    return names, plz, city, truth
+
+
 def load_truth(dataset: str = "demo") -> dict | None:
     """The CRM part of the demo's ``TRUTH.json``, or ``None`` for other datasets.
 
@@ -2107,7 +2384,7 @@ def write_part(out: Path, geo, seed: int) -> dict:
     dict
         Truths for ``TRUTH.json["crm"]`` (see :func:`truths`), plus realised counts.
     """
-    tables = simulate(geo, seed)
+    tables = simulate(geo, seed, champions=read_champions(Path(out)))
     folder = Path(out) / "crm"
     (folder / "pardot").mkdir(parents=True, exist_ok=True)
     for name, (header, columns, n, options) in tables.files.items():

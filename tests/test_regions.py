@@ -225,6 +225,8 @@ def test_loader_names_missing_indicators_and_notes_sources(demo_root, fresh_sess
         "business_registrations_per_10000",
         "income_per_taxpayer_eur",
         "abitur_share_pct",
+        "mint_employment_share_pct",
+        "median_wage_mint_eur",
     ]
     assert kreise["income_per_taxpayer_eur"].isna().all()
     assert kreise.attrs["reference_dates"] == {

@@ -40,6 +40,10 @@ PROFILE_INDICATORS: tuple[Indicator, ...] = (
     ),
     Indicator("income_per_taxpayer_eur", "Income per taxpayer (wage proxy)", "EUR", 0),
     Indicator("abitur_share_pct", "School leavers with Abitur", "%"),
+    Indicator("mint_employment_share_pct", "MINT share of employment (BA, licensed)", "%"),
+    Indicator(
+        "median_wage_mint_eur", "Median monthly wage, MINT occupations (Entgeltatlas)", "EUR", 0
+    ),
 )
 
 

@@ -88,6 +88,8 @@ INDICATORS: tuple[str, ...] = (
     "business_registrations_per_10000",
     "income_per_taxpayer_eur",
     "abitur_share_pct",
+    "mint_employment_share_pct",
+    "median_wage_mint_eur",
 )
 KEY_COLUMNS: tuple[str, ...] = (
     "ags",
@@ -605,6 +607,47 @@ def _abitur_share(frame: pd.DataFrame, current: list[str]) -> tuple[pd.Series, s
     return None
 
 
+def _licensed(load: _Load) -> dict[str, pd.Series]:
+    """Indicators from the licensed import layouts in ``<dataset root>/licensed/``.
+
+    MINT employment (Bundesagentur für Arbeit) and wages (Entgeltatlas) are not open
+    data; see :mod:`analysis.sources.licensed` for the layouts. The latest date wins.
+    """
+    from analysis.sources import licensed
+
+    folder = load.official.parent / "licensed"
+    out: dict[str, pd.Series] = {}
+    ba = folder / licensed.BA_FILE
+    if ba.is_file():
+        frame = licensed.read_ba_mint_employment(ba)
+        latest = frame.loc[frame["stichtag"] == frame["stichtag"].max()].set_index("ags")
+        total = latest["employees_total"].where(latest["employees_total"] > 0)
+        out["mint_employment_share_pct"] = latest["mint_employees"] / total * 100
+        date = latest["stichtag"].max().date().isoformat()
+        load.note(
+            ba,
+            "Bundesagentur für Arbeit: MINT employment (licensed import)",
+            date,
+            "© Statistik der Bundesagentur für Arbeit",
+        )
+        load.reference_dates["mint_employment_share_pct"] = date
+    wages = folder / licensed.WAGES_FILE
+    if wages.is_file():
+        frame = licensed.read_entgeltatlas(wages)
+        mint = frame.loc[frame["occupation_group"] == "MINT"]
+        if len(mint):
+            latest = mint.loc[mint["year"] == mint["year"].max()].set_index("ags")
+            out["median_wage_mint_eur"] = latest["median_monthly_wage_eur"]
+            load.note(
+                wages,
+                "Entgeltatlas: median wages (licensed import)",
+                str(int(latest["year"].max())),
+                "© Statistik der Bundesagentur für Arbeit",
+            )
+            load.reference_dates["median_wage_mint_eur"] = str(int(latest["year"].max()))
+    return out
+
+
 def load_kreis_indicators(dataset: str = "demo", *, root: str | Path | None = None) -> pd.DataFrame:
     """One row per current Kreis with the regional indicators of a dataset.
 
@@ -636,7 +679,9 @@ def load_kreis_indicators(dataset: str = "demo", *, root: str | Path | None = No
         ``mint_math_science_students``, ``mint_engineering_students``,
         ``mint_students_per_1000``, ``mint_share_of_students_pct`` (NaN without
         students), ``business_registrations``, ``business_registrations_per_10000``,
-        ``income_per_taxpayer_eur``, ``abitur_share_pct``. Counts are float64
+        ``income_per_taxpayer_eur``, ``abitur_share_pct``, ``mint_employment_share_pct``
+        and ``median_wage_mint_eur`` (licensed imports, :mod:`analysis.sources.licensed`).
+        Counts are float64
         (NaN = missing).
 
         ``attrs``: ``dataset``, ``missing_indicators`` (columns that are all NaN),
@@ -671,6 +716,7 @@ def load_kreis_indicators(dataset: str = "demo", *, root: str | Path | None = No
     columns.update(_employees(load, tables))
     columns.update(_students(load, tables))
     columns.update(_optional(load, tables))
+    columns.update(_licensed(load))
     values = {
         name: series.reindex(load.current).to_numpy(dtype="float64")
         for name, series in columns.items()

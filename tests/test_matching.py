@@ -37,6 +37,9 @@ from analysis.matching import (
         ("Lehmann Ventile OHG", "lehmann ventile"),
         ("Braun Pumpen Gesellschaft mit beschränkter Haftung", "braun pumpen"),
         ("Hahn Hydraulik mbH", "hahn hydraulik"),
+        ("Hahn Hydraulik G.m.b.H.", "hahn hydraulik"),
+        ("Hahn Hydraulik A.G.", "hahn hydraulik"),
+        ("Hahn Hydraulik K.G.", "hahn hydraulik"),
         ("Gebr. Heller Maschinenfabrik", "gebrueder heller maschinenfabrik"),
         ("Société Générale S.A.", "societe generale"),
         ("  Vogel   Messtechnik,  KG  ", "vogel messtechnik"),
@@ -130,19 +133,54 @@ def test_matching_blocks_by_kreis_flags_ambiguity_and_never_guesses(frames) -> N
 
     # Assert
     matched = dict(zip(result.matches["firm_id"], result.matches["account_id"], strict=True))
-    assert matched == {"F1": "A1", "F6": "A7", "F7": "A8", "F8": "A9"}
-    how = result.matches.set_index("firm_id")["blocked_by"]
-    assert how["F1"] == "kreis" and how["F6"] == "name_only" and how["F7"] == "name_only"
+    assert matched == {"F1": "A1", "F8": "A9"}
+    assert set(result.matches["blocked_by"]) == {"kreis"}
     assert result.matches.set_index("firm_id").loc["F1", "score"] == pytest.approx(0.9)
     ambiguous = result.ambiguous.groupby("firm_id")["account_id"].apply(sorted).to_dict()
-    assert ambiguous == {"F2": ["A3", "A4"], "F4": ["A6"], "F5": ["A6"]}
+    assert ambiguous == {
+        "F2": ["A3", "A4"],  # two accounts alike
+        "F4": ["A6"],  # two firms want one account
+        "F5": ["A6"],
+        "F6": ["A7"],  # the same name, but the firm has no place
+        "F7": ["A8"],  # the same name, but the account has no place
+    }
+    why = result.ambiguous.set_index("firm_id")["reason"]
+    assert why["F6"] == why["F7"] == "same name, but no place to compare"
     unmatched = result.unmatched.set_index("firm_id")["reason"]
-    assert unmatched["F3"].startswith("best candidate scored")
+    assert unmatched["F3"] == "no account in its Kreis comes close (too few common words)"
     assert unmatched["F9"] == "no account in its Kreis"
     # every firm exactly once
     outcomes = [*result.matches["firm_id"], *ambiguous, *result.unmatched["firm_id"]]
     assert sorted(outcomes) == sorted(firms["firm_id"].unique())
-    assert result.summary()["firms"].tolist() == [4, 3, 2]
+    assert result.summary()["firms"].tolist() == [2, 5, 2]
+
+
+def test_pruned_pairs_could_not_have_reached_the_threshold(frames) -> None:
+    # Arrange
+    firms, accounts = frames
+
+    # Act
+    result = match_firms_to_accounts(firms, accounts, threshold=0.5)
+    candidates = result.candidates[result.candidates["blocked_by"] == "kreis"]
+    exact = [
+        0.9 * name_similarity(normalize_company_name(x), normalize_company_name(y)) + 0.1 * p
+        for x, y, p in zip(
+            candidates["firm_id"].map(
+                firms.drop_duplicates("firm_id").set_index("firm_id")["name"]
+            ),
+            candidates["account_id"].map(accounts.set_index("account_id")["account_name"]),
+            candidates["same_plz"],
+            strict=True,
+        )
+    ]
+
+    # Assert
+    scored = ~candidates["pruned"].to_numpy()
+    assert candidates["score"].to_numpy()[scored] == pytest.approx(
+        [e for e, k in zip(exact, scored, strict=True) if k]
+    )
+    assert all(e < 0.5 for e, k in zip(exact, scored, strict=True) if not k)
+    assert candidates["pruned"].any() and scored.any()
 
 
 def test_a_clearly_better_firm_keeps_the_contested_account() -> None:
@@ -203,10 +241,10 @@ def test_precision_and_recall_by_hand() -> None:
 def test_matched_status_separates_customers_from_other_accounts(frames) -> None:
     firms, accounts = frames
     result = match_firms_to_accounts(firms, accounts)
-    status = matched_status(firms["firm_id"].unique(), result, customer_ids=["A1", "A9"])
+    status = matched_status(firms["firm_id"].unique(), result, customer_ids=["A1"])
     assert status["F1"] == "customer"
-    assert status["F6"] == "account, not a customer"
-    assert status["F2"] == "ambiguous"
+    assert status["F8"] == "account, not a customer"
+    assert status["F2"] == status["F6"] == "ambiguous"
     assert status["F3"] == "not in the CRM"
 
 

@@ -16,8 +16,13 @@ matcher therefore
 4. flags, never guesses: a firm with two candidates within a margin of each other, or
    two firms that both want the same account, are returned as *ambiguous*.
 
-Accounts or firms without a usable location are compared by name only, and only on an
-exact normalized name that is unique on both sides (``blocked_by = "name_only"``).
+Accounts or firms without a usable location (no, a foreign or an invalid postcode)
+cannot be blocked; where such a record has exactly the normalized name of one on the
+other side, the pair is flagged as ambiguous for review (``blocked_by =
+"name_only"``) — a common name abroad or without an address is not proof.
+
+Most pairs in a Kreis share no word; a pair whose token Jaccard index leaves no way to
+reach the threshold is not scored further (``pruned``), which keeps the matcher fast.
 
 Only the standard library's :mod:`difflib` is used for string similarity.
 """
@@ -61,15 +66,20 @@ LEGAL_FORMS: tuple[tuple[str, ...], ...] = tuple(
                 "gesellschaft mbh",
                 "ges mbh",
                 "gmbh",
+                "g m b h",
                 "ggmbh",
                 "mbh",
                 "ag",
+                "a g",
                 "aktiengesellschaft",
                 "se",
+                "s e",
                 "kg",
+                "k g",
                 "kgaa",
                 "kommanditgesellschaft",
                 "ohg",
+                "o h g",
                 "offene handelsgesellschaft",
                 "e k",
                 "ek",
@@ -189,19 +199,23 @@ def _drop_legal_forms(tokens: list[str]) -> list[str]:
 def _tokens_agree(a: str, b: str) -> bool:
     """Two words that stand for the same word: equal, abbreviated or misspelt.
 
-    An abbreviation is a prefix of at least 5 letters covering at least 60 % of the
-    longer word (``foerdertechn`` / ``foerdertechnik``); a misspelling has a difflib
-    ratio of at least 0.85 with both words at least 5 letters long (``muller`` /
-    ``mueller``). Short words must be equal: ``wolf`` is not ``wolfram``.
+    An abbreviation is a prefix of at least 5 letters covering at least 70 % of the
+    longer word (``messtech`` / ``messtechnik``, but not ``schwarz`` /
+    ``schwarzwald``); a misspelling has a difflib ratio of at least 0.85 with both
+    words at least 5 letters long (``muller`` / ``mueller``). Short words must be
+    equal: ``wolf`` is not ``wolfram``.
     """
     if a == b:
         return True
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
     if len(short) < 5 or short.isdigit() or long_.isdigit():
         return False
-    if long_.startswith(short) and len(short) >= 0.6 * len(long_):
+    if long_.startswith(short) and len(short) >= 0.7 * len(long_):
         return True
-    return SequenceMatcher(None, a, b, autojunk=False).ratio() >= 0.85
+    if 2 * len(short) / (len(short) + len(long_)) < 0.85:  # the ratio's upper bound
+        return False
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    return matcher.quick_ratio() >= 0.85 and matcher.ratio() >= 0.85
 
 
 def token_jaccard(a: str, b: str) -> float:
@@ -276,16 +290,18 @@ class MatchResult:
     ----------
     matches : DataFrame
         One row per accepted pair: ``firm_id, account_id, score, name_score,
-        same_plz, blocked_by`` (``"kreis"`` or ``"name_only"``).
+        same_plz, blocked_by`` (``"kreis"``).
     ambiguous : DataFrame
-        Firms that were not matched because two candidates were too close: one row
-        per (firm, candidate account) within the margin of the firm's best, with
-        ``score, name_score, same_plz, reason``. For manual review; holds account
-        ids, never show it in a report.
+        Firms not matched because the evidence does not decide: one row per (firm,
+        candidate account) with ``score, name_score, same_plz, blocked_by, reason``
+        — two candidates within the margin, two firms wanting one account, or the
+        same name without a place to compare (``blocked_by = "name_only"``). For
+        manual review; holds account ids, never show it in a report.
     unmatched : DataFrame
         Every other firm: ``firm_id, best_score, reason``.
     candidates : DataFrame
-        Every scored pair (for threshold studies).
+        Every pair compared (for threshold studies); ``pruned`` pairs could not
+        reach the threshold and have no score (NaN).
     params : dict
         The thresholds used.
     """
@@ -373,8 +389,8 @@ def match_firms_to_accounts(
     plz_weight : float
         Weight of postcode agreement: ``score = (1 - w) * name + w * same_plz``.
     name_only : bool
-        Also compare records without a Kreis, by exact normalized name (unique on
-        both sides).
+        Flag records without a Kreis whose exact normalized name (unique on both
+        sides) is on the other side, as ambiguous for review.
 
     Returns
     -------
@@ -404,13 +420,25 @@ def match_firms_to_accounts(
         .merge(a[a["kreis"] != ""], on="kreis", suffixes=("_f", "_a"))
         .drop_duplicates(["id_f", "id_a"])
     )
-    name_scores = np.array(
-        [name_similarity(x, y) for x, y in zip(pairs["key_f"], pairs["key_a"], strict=True)],
-        dtype="float64",
-    )
     same_plz = (pairs["plz_f"].to_numpy() == pairs["plz_a"].to_numpy()) & (
         pairs["plz_f"].to_numpy() != ""
     )
+    # The name score is the mean of the Jaccard index and a ratio <= 1, so
+    # 0.5 * (J + 1) bounds it: pairs that cannot reach the threshold are not scored.
+    jaccard = np.array(
+        [token_jaccard(x, y) for x, y in zip(pairs["key_f"], pairs["key_a"], strict=True)],
+        dtype="float64",
+    )
+    bound = (1 - plz_weight) * 0.5 * (jaccard + 1) + plz_weight * same_plz
+    pruned = bound < threshold
+    name_scores = np.full(len(pairs), np.nan)
+    keep = np.flatnonzero(~pruned)
+    name_scores[keep] = [
+        1.0 if x == y else 0.5 * (jaccard[i] + sequence_ratio(x, y))
+        for i, x, y in zip(
+            keep, pairs["key_f"].to_numpy()[keep], pairs["key_a"].to_numpy()[keep], strict=True
+        )
+    ]
     candidates = pd.DataFrame(
         {
             "firm_id": pairs["id_f"].to_numpy(),
@@ -419,16 +447,25 @@ def match_firms_to_accounts(
             "name_score": name_scores,
             "same_plz": same_plz,
             "blocked_by": "kreis",
+            "pruned": pruned,
         }
-    )
-    if name_only:
-        candidates = pd.concat([candidates, _name_only_pairs(f, a)], ignore_index=True)
-    candidates = candidates.astype({"firm_id": "str", "account_id": "str", "blocked_by": "str"})
+    ).astype({"firm_id": "str", "account_id": "str", "blocked_by": "str"})
 
-    matches, ambiguous, best = _decide(candidates, threshold, margin)
+    matches, ambiguous, best = _decide(candidates[~candidates["pruned"]], threshold, margin)
+    if name_only:
+        review = _name_only_pairs(f, a)
+        review = review[
+            ~review["firm_id"].isin(set(matches["firm_id"]) | set(ambiguous["firm_id"]))
+            & ~review["account_id"].isin(set(matches["account_id"]))
+        ].assign(reason="same name, but no place to compare")
+        ambiguous = pd.concat([ambiguous, review[ambiguous.columns]], ignore_index=True)
+        candidates = pd.concat(
+            [candidates, review.drop(columns="reason").assign(pruned=False)], ignore_index=True
+        )
     firm_ids = pd.unique(f["id"])
     decided = set(matches["firm_id"]) | set(ambiguous["firm_id"])
     located = set(f.loc[f["kreis"] != "", "id"])
+    compared = set(candidates["firm_id"])
     rest = [i for i in firm_ids if i not in decided]
     best_score = best.reindex(rest)
     reason = [
@@ -436,6 +473,8 @@ def match_firms_to_accounts(
             "not located and no account with the same name"
             if i not in located
             else "no account in its Kreis"
+            if i not in compared
+            else "no account in its Kreis comes close (too few common words)"
             if np.isnan(s)
             else f"best candidate scored {s:.2f} < {threshold:.2f}"
             if s < threshold
@@ -486,9 +525,7 @@ def _name_only_pairs(f: pd.DataFrame, a: pd.DataFrame) -> pd.DataFrame:
         {
             "firm_id": pairs["id_f"].to_numpy(),
             "account_id": pairs["id_a"].to_numpy(),
-            # an exact name without a place: accepted at the threshold's top, never
-            # above a located pair of the same name
-            "score": np.full(len(pairs), 1.0) - 0.1 * ~same_plz,
+            "score": np.ones(len(pairs)),
             "name_score": np.ones(len(pairs)),
             "same_plz": same_plz,
             "blocked_by": "name_only",

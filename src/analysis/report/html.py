@@ -10,6 +10,7 @@ no external references at all (a test checks that).
 from __future__ import annotations
 
 import copy
+import functools
 import html
 import re
 from collections.abc import Mapping
@@ -63,7 +64,9 @@ def _without_header_duplicates(nb):
     return nb
 
 
-def _body(nb) -> str:
+@functools.lru_cache(maxsize=1)
+def _exporter():
+    """One configured exporter per process: building it compiles templates (~0.3 s)."""
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
     from traitlets.config import Config
@@ -81,7 +84,11 @@ def _body(nb) -> str:
         exclude_output_prompt=True,
     )
     exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
-    body, _ = exporter.from_notebook_node(_without_header_duplicates(nb))
+    return exporter
+
+
+def _body(nb) -> str:
+    body, _ = _exporter().from_notebook_node(_without_header_duplicates(nb))
     # Stable element ids: nbconvert writes the random nbformat cell ids into the page.
     counter = iter(range(1, 1_000_000))
     body = re.sub(r'id="cell-id=[^"]*"', lambda _m: f'id="cell-{next(counter)}"', body)

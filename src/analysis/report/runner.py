@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import functools
 import hashlib
 import json
 import logging
@@ -147,17 +148,22 @@ def git_commit(root: Path | None = None) -> str:
     return f"{head}-dirty" if head and dirty else (head or "unknown")
 
 
-def package_versions() -> dict[str, str]:
-    """Versions of Python and the packages that shape a report's numbers."""
+@functools.lru_cache(maxsize=1)
+def _package_versions() -> tuple[tuple[str, str], ...]:
     from importlib.metadata import PackageNotFoundError, version
 
-    found = {"python": sys.version.split()[0]}
+    found = [("python", sys.version.split()[0])]
     for name in PACKAGES:
         try:
-            found[name] = version(name)
+            found.append((name, version(name)))
         except PackageNotFoundError:
-            found[name] = "absent"
-    return found
+            found.append((name, "absent"))
+    return tuple(found)
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and the packages that shape a report's numbers."""
+    return dict(_package_versions())
 
 
 class Fingerprints:
@@ -317,7 +323,8 @@ class _CellWatch(logging.Handler):
 
     def __init__(self) -> None:
         super().__init__(level=logging.INFO)
-        self.cell: int | None = None
+        self.cell: int | None = None  # the cell running now
+        self.last: int | None = None  # the cell started last (also after it ended)
         self.since: float = 0.0
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -325,7 +332,7 @@ class _CellWatch(logging.Handler):
         match = self._START.match(message)
         if match:
             self.since = time.monotonic()
-            self.cell = int(match.group(1))
+            self.cell = self.last = int(match.group(1))
         elif message.startswith("Ending Cell"):
             self.cell = None
 
@@ -386,10 +393,71 @@ def _skip_slow_optional_imports() -> None:
         sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
 
 
+#: Seconds between saves of the running notebook (papermill saves at every cell start
+#: and end: with embedded figures that is ~20 ms of JSON each, ~1 s per report).
+SAVE_EVERY_S = 5.0
+ENGINE_NAME = "workbook"
+
+
+def _register_engine() -> str:
+    """Register papermill's nbclient engine with throttled saves; return its name.
+
+    The executed notebook is still written when the run ends (also after a cell
+    error, a timeout or a dead kernel) and at least every :data:`SAVE_EVERY_S`
+    seconds meanwhile, so a partial notebook is always there to debug.
+    """
+    from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
+
+    class _ThrottledSaves(NotebookExecutionManager):
+        _final = False
+
+        def save(self, **kwargs):
+            since = (self.now() - self.last_save_time).total_seconds()
+            if self._final or since >= SAVE_EVERY_S or not Path(self.output_path or "").exists():
+                super().save(**kwargs)
+
+        def notebook_complete(self, **kwargs):
+            self._final = True
+            super().notebook_complete(**kwargs)
+
+    class _WorkbookEngine(NBClientEngine):
+        @classmethod
+        def execute_notebook(
+            cls,
+            nb,
+            kernel_name,
+            output_path=None,
+            progress_bar=True,
+            log_output=False,
+            autosave_cell_every=30,
+            **kwargs,
+        ):
+            # Engine.execute_notebook of papermill 2.7 with our execution manager.
+            nb_man = _ThrottledSaves(
+                nb,
+                output_path=output_path,
+                progress_bar=progress_bar,
+                log_output=log_output,
+                autosave_cell_every=autosave_cell_every,
+            )
+            nb_man.notebook_start()
+            try:
+                cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+            finally:
+                nb_man.cleanup_pbar()
+                nb_man.notebook_complete()
+            return nb_man.nb
+
+    papermill_engines.register(ENGINE_NAME, _WorkbookEngine)
+    return ENGINE_NAME
+
+
 def _execute_job(spec: dict) -> dict:
     _skip_slow_optional_imports()
     import nbformat
     import papermill as pm
+
+    engine = _register_engine()
 
     staging = Path(spec["staging"])
     work = staging / "work"
@@ -442,6 +510,7 @@ def _execute_job(spec: dict) -> dict:
                 pm.execute_notebook(
                     spec["notebook"],
                     str(executed),
+                    engine_name=engine,
                     parameters=spec["parameters"],
                     kernel_name=KERNEL_NAME,
                     cwd=str(work),
@@ -467,8 +536,7 @@ def _execute_job(spec: dict) -> dict:
                 name = type(exc).__name__
                 error = f"{name}: {exc}"[:2000]
                 if name == "CellTimeoutError":
-                    cell = watch.cell
-                    where = f"cell {cell}" if cell else "a cell"
+                    where = f"cell {watch.last}" if watch.last else "a cell"
                     error = f"{where} exceeded the timeout of {spec.get('timeout')} s"
                 if name == "DeadKernelError":
                     error = f"the kernel died (killed or out of memory): {exc}"[:2000]

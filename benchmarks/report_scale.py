@@ -1,0 +1,155 @@
+"""Benchmark (issue 7): report production at scale, ratios measured side by side.
+
+1. **cache**: ``workbook report`` on the plan into a fresh folder, then again with
+   nothing changed: second / first, target at most 0.05.
+2. **pool**: a plan of N region profiles (a grid over the first N Kreise of the
+   dataset; N = 400 is the full version) with ``--jobs 1`` and ``--jobs 2``:
+   speed-up jobs1 / jobs2, target at least 1.7.
+3. **dask**: the same grid on a ``distributed.LocalCluster`` with 2 worker processes
+   (1 thread each) against the 2-worker pool: dask / pool, target at most 1.15.
+
+Every run goes through the ``workbook`` command line into its own temporary reports
+folder with ``--force`` where a fresh build is meant.
+
+Usage::
+
+    .venv/bin/python benchmarks/report_scale.py [--n 400] [--plan config/reports.yml]
+        [--notebook notebooks/01_region_profile.ipynb] [--dataset demo]
+        [--skip cache,pool,dask]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+TARGETS = {"cache": 0.05, "pool": 1.7, "dask": 1.15}
+
+
+def workbook_report(plan: Path, reports: Path, dataset: str, *extra: str) -> tuple[float, dict]:
+    """Run ``workbook report``; return seconds and the statuses of the index."""
+    from analysis.report.runner import KERNEL_ENV
+
+    env = {**os.environ, **KERNEL_ENV, "WORKBOOK_ROOT": str(ROOT),
+           "WORKBOOK_REPORTS_DIR": str(reports)}  # fmt: skip
+    command = [str(BIN / "workbook"), "report", "--plan", str(plan), "--dataset", dataset, *extra]
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if done.returncode not in (0, 1):
+        sys.exit(f"{' '.join(command)} exited {done.returncode}:\n{done.stderr[-3000:]}")
+    state = json.loads((reports / "index.json").read_text())
+    statuses: dict[str, int] = {}
+    for entry in state["entries"].values():
+        statuses[entry["status"]] = statuses.get(entry["status"], 0) + 1
+    return elapsed, statuses
+
+
+def grid_plan(folder: Path, plan: Path, notebook: Path, dataset: str, n: int) -> Path:
+    """Write a plan with one run of ``notebook`` per Kreis (the first ``n``)."""
+    import yaml
+
+    from analysis.report.runner import kreis_codes
+
+    declared = yaml.safe_load(plan.read_text(encoding="utf-8")) or {}
+    base: dict = {}
+    for entry in declared.get("reports", []):
+        if (ROOT / entry["notebook"]).resolve() == notebook.resolve():
+            base = {**(entry.get("parameters") or {}), **(entry.get(dataset) or {})}
+            break
+    codes = sorted(kreis_codes(dataset))[:n]
+    if len(codes) < n:
+        print(f"  note: the {dataset} dataset has only {len(codes)} Kreise")
+    base.pop("region", None)
+    compare_to = base.get("compare_to")
+    if compare_to in codes:  # a Kreis compared with itself is no profile
+        codes.remove(compare_to)
+    path = folder / "grid.yml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "reports": [
+                    {
+                        "name": "profiles",
+                        "notebook": str(notebook.resolve()),
+                        "parameters": base,
+                        "grid": {"region": codes},
+                    }
+                ]
+            },
+            sort_keys=False,
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plan", type=Path, default=ROOT / "config" / "reports.yml")
+    parser.add_argument("--notebook", type=Path,
+                        default=ROOT / "notebooks" / "01_region_profile.ipynb")  # fmt: skip
+    parser.add_argument("--dataset", default="demo", choices=["demo", "official"])
+    parser.add_argument("--n", type=int, default=400, help="region profiles in the grid")
+    parser.add_argument("--skip", default="", help="comma-separated: cache, pool, dask")
+    args = parser.parse_args(argv)
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    results: dict[str, float] = {}
+    print(f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
+
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
+        tmp = Path(tmp)
+        if "cache" not in skip:
+            first, statuses = workbook_report(args.plan, tmp / "cache", args.dataset)
+            second, again = workbook_report(args.plan, tmp / "cache", args.dataset)
+            results["cache"] = second / first
+            print(f"cache: first {first:.1f} s {statuses}, second {second:.2f} s {again}")
+
+        grid = grid_plan(tmp, args.plan, args.notebook, args.dataset, args.n)
+        if "pool" not in skip:
+            one, s1 = workbook_report(grid, tmp / "jobs1", args.dataset, "--force", "--jobs", "1")
+            print(f"pool: --jobs 1 {one:.1f} s {s1}")
+            two, s2 = workbook_report(grid, tmp / "jobs2", args.dataset, "--force", "--jobs", "2")
+            print(f"pool: --jobs 2 {two:.1f} s {s2}")
+            results["pool"] = one / two
+        if "dask" not in skip:
+            from distributed import LocalCluster
+
+            if "pool" in skip:
+                two, s2 = workbook_report(grid, tmp / "jobs2", args.dataset, "--force",
+                                          "--jobs", "2")  # fmt: skip
+                print(f"pool: --jobs 2 {two:.1f} s {s2}")
+            with LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster:
+                dask, sd = workbook_report(grid, tmp / "dask", args.dataset, "--force",
+                                           "--executor", "dask", "--scheduler",
+                                           cluster.scheduler_address)  # fmt: skip
+            print(f"dask: LocalCluster 2 workers {dask:.1f} s {sd}")
+            results["dask"] = dask / two
+
+    print(f"load average now {os.getloadavg()[0]:.1f}")
+    labels = {
+        "cache": ("second run / first run", "<="),
+        "pool": ("--jobs 1 / --jobs 2 (speed-up)", ">="),
+        "dask": ("dask LocalCluster / pool", "<="),
+    }
+    for key, value in results.items():
+        label, sense = labels[key]
+        target = TARGETS[key]
+        ok = value <= target if sense == "<=" else value >= target
+        print(f"report_scale {key}: {label} = {value:.3f} (target {sense} {target}) "
+              f"{'OK' if ok else 'MISSED'}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -2278,6 +2278,27 @@ def link_champions(
             plz[j], city[j] = c, o
         pairs.append({"firm_id": str(firm["firm_id"]), "account_id": str(ids[j])})
 
+    # The matcher compares records that share a Kreis; a postcode spanning two Kreise
+    # puts a record in both, so "another Kreis" and "the same Kreis" use these sets.
+    kreise_of_plz = table.groupby("plz")["kreis_ags"].agg(frozenset).to_dict()
+
+    def kreise_of(code: str, fallback: str) -> frozenset:
+        return kreise_of_plz.get(code, frozenset([fallback]) if fallback else frozenset())
+
+    firm_kreise = [kreise_of(p, k) for p, k in zip(firms["plz"], firms["kreis_ags"], strict=True)]
+    owners: dict[tuple[str, str], list[str]] = {}  # (Kreis, trade word) -> owner names
+    for name, ks in zip(firms["name"], firm_kreise, strict=True):
+        words = name.split()
+        for k in ks if len(words) > 2 else ():
+            owners.setdefault((k, words[1]), []).append(_fold(words[0]))
+
+    def looks_like_a_champion(ks: frozenset, owner: str, trade: str) -> bool:
+        return any(
+            SequenceMatcher(None, _fold(owner), o).ratio() >= 0.8
+            for k in ks
+            for o in owners.get((k, trade), ())
+        )
+
     # decoys: look-alike names that are other firms
     decoys = []
     pool = rng.permutation(np.flatnonzero(usable))
@@ -2285,10 +2306,11 @@ def link_champions(
     stems = sorted({n.split()[1] for n in firms["name"] if len(n.split()) > 2})
     n_decoys = round(CHAMPION_DECOY_RATIO * len(pairs))
     for d in range(n_decoys):
-        firm = firms.iloc[int(rng.integers(len(firms)))]
+        f = int(rng.integers(len(firms)))
+        firm, home = firms.iloc[f], firm_kreise[f]
         words = _split_legal(firm["name"])[0].split()
         if d % 2 == 0:  # same name, another Kreis
-            j = next((j for j in pool if kreis[j] != firm["kreis_ags"]), None)
+            j = next((j for j in pool if not kreise_of(plz[j], kreis[j]) & home), None)
             if j is None:
                 continue
             names[j] = champion_spelling(firm["name"], rng)
@@ -2296,7 +2318,9 @@ def link_champions(
             j = next((j for j in pool if kreis[j] == firm["kreis_ags"]), None)
             if j is None or len(words) < 2:
                 continue
-            trade = [t for t in stems if t != words[1]][int(rng.integers(len(stems) - 1))]
+            ks = kreise_of(plz[j], kreis[j])
+            trades = [t for t in stems if not looks_like_a_champion(ks, words[0], t)]
+            trade = trades[int(rng.integers(len(trades)))]
             names[j] = f"{words[0]} {trade} {_split_legal(firm['name'])[1] or 'GmbH'}".strip()
         pool.remove(j)
         taken.add(j)
@@ -2304,22 +2328,13 @@ def link_champions(
 
     # accidental look-alikes of a champion in its Kreis get another trade word
     renamed = 0
-    owners = {}
-    for name, k in zip(firms["name"], firms["kreis_ags"], strict=True):
-        words = name.split()
-        if len(words) > 2:
-            owners.setdefault((k, words[1]), []).append(_fold(words[0]))
     for j in np.flatnonzero(kreis != ""):
-        if j in taken:
-            continue
         words = str(names[j]).split()
-        if len(words) < 3 or (kreis[j], words[1]) not in owners:
+        if j in taken or len(words) < 3:
             continue
-        first = _fold(words[0])
-        if any(
-            SequenceMatcher(None, first, o).ratio() >= 0.8 for o in owners[(kreis[j], words[1])]
-        ):
-            trade = next(t for t in _COMPANY_KINDS if (kreis[j], t) not in owners and t != words[1])
+        ks = kreise_of(plz[j], kreis[j])
+        if looks_like_a_champion(ks, words[0], words[1]):
+            trade = next(t for t in _COMPANY_KINDS if not looks_like_a_champion(ks, words[0], t))
             names[j] = " ".join([words[0], trade, *words[2:]])
             renamed += 1
     truth = {

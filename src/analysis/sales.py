@@ -359,7 +359,8 @@ def _lead_flags(
         out["mql"] = False
     opp_id = leads["converted_opportunity_id"]
     has_opp = _present(opp_id) & _as_bool(leads["is_converted"])
-    won = opp_id.map(opportunities.set_index("opportunity_id")["is_won"]).fillna(False)
+    won_of = opportunities.drop_duplicates("opportunity_id").set_index("opportunity_id")["is_won"]
+    won = opp_id.map(won_of).fillna(False)
     out["opportunity"] = has_opp.to_numpy(dtype=bool)
     out["won"] = (has_opp & won.astype(bool)).to_numpy(dtype=bool)
     out["converted_date"] = pd.to_datetime(leads["converted_date"], errors="coerce").to_numpy()
@@ -943,7 +944,8 @@ def cycle_data(opportunities: pd.DataFrame, *, as_of, unification_date) -> pd.Da
         ``opportunity_id, cohort, created_date, days, status`` with ``status`` 0 =
         open (censored), 1 = won, 2 = lost. Deals created after ``as_of`` are left
         out; a close date before the creation date gives 0 days (counted in
-        ``attrs["n_negative_durations"]``).
+        ``attrs["n_negative_durations"]``); deals without a creation date, or closed
+        without a close date, are left out and counted in ``attrs["n_undated"]``.
     """
     as_of = _timestamp(as_of, "as_of")
     date = _timestamp(unification_date, "unification_date")
@@ -953,7 +955,9 @@ def cycle_data(opportunities: pd.DataFrame, *, as_of, unification_date) -> pd.Da
     won = _as_bool(opportunities["is_won"])
     end = close.where(closed, as_of)
     days = (end - created).dt.days.astype(float)
-    keep = (created <= as_of).to_numpy()
+    # a deal without a creation or close date cannot be placed on the time axis
+    undated = days.isna().to_numpy()
+    keep = (created <= as_of).to_numpy() & ~undated
     out = (
         pd.DataFrame(
             {
@@ -968,6 +972,7 @@ def cycle_data(opportunities: pd.DataFrame, *, as_of, unification_date) -> pd.Da
         .reset_index(drop=True)
     )
     out.attrs["n_negative_durations"] = int((days[keep] < 0).sum())
+    out.attrs["n_undated"] = int(undated.sum())
     return out
 
 

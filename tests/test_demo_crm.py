@@ -353,3 +353,14 @@ def test_readme_section_and_csv_parse_with_the_stdlib(demo):
     with open(folder / "Campaign.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
     assert all(len(r) == len(rows[0]) for r in rows)
+
+
+def test_load_truth_reads_the_crm_part_of_the_demo_truth(tmp_path, monkeypatch):
+    (tmp_path / "TRUTH.json").write_text(
+        '{"seed": 1, "crm": {"win_rate_uplift": 0.06}}', encoding="utf-8"
+    )
+    monkeypatch.setenv("WORKBOOK_DEMO_DIR", str(tmp_path))
+    assert crm.load_truth("demo") == {"win_rate_uplift": 0.06}
+    assert crm.load_truth("official") is None
+    monkeypatch.setenv("WORKBOOK_DEMO_DIR", str(tmp_path / "missing"))
+    assert crm.load_truth("demo") is None

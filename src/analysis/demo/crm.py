@@ -2252,6 +2252,7 @@ def link_champions(
         k: list(rng.permutation(np.flatnonzero(usable & is_customer & (kreis == k))))
         for k in pd.unique(firms["kreis_ags"])
     }
+    kreise_of_plz = table.groupby("plz")["kreis_ags"].agg(frozenset).to_dict()
     target = round(CHAMPION_CUSTOMER_SHARE * len(firms))
     taken: set[int] = set()
     pairs = []
@@ -2260,7 +2261,7 @@ def link_champions(
             break
         firm = firms.iloc[i]
         slots = free.get(firm["kreis_ags"], [])
-        if not slots:
+        if not slots or firm["plz"] not in kreise_of_plz:  # e.g. a firm listed by AGS only
             continue
         j = int(slots.pop())
         taken.add(j)
@@ -2280,8 +2281,6 @@ def link_champions(
 
     # The matcher compares records that share a Kreis; a postcode spanning two Kreise
     # puts a record in both, so "another Kreis" and "the same Kreis" use these sets.
-    kreise_of_plz = table.groupby("plz")["kreis_ags"].agg(frozenset).to_dict()
-
     def kreise_of(code: str, fallback: str) -> frozenset:
         return kreise_of_plz.get(code, frozenset([fallback]) if fallback else frozenset())
 

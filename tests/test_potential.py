@@ -290,6 +290,12 @@ def test_white_space_ratio_threshold_adds_kreise() -> None:
     assert plain.empty
     assert with_ratio["ags"].tolist() == ["00001"]
     assert with_ratio["reason"].iloc[0] == "O/E < 0.7"
+    # by chance: each of the 4 Kreise is flagged when O <= 6, i.e. P(X <= 6 | 10) each
+    assert with_ratio.attrs["expected_by_chance"] == pytest.approx(4 * _poisson_cdf(6, 10.0))
+    assert with_ratio.attrs["n_significant"] == 0
+    text = potential.white_space_sentence(with_ratio, pd.Series({"00001": "Nordstadt"}))
+    assert text.startswith("Among the 4 Kreise with the highest potential (at least 10.0 customers")
+    assert "Chance alone would flag about 0.5 Kreise" in text and "Nordstadt" in text
 
 
 # --------------------------------------------------------------------------- accounts
@@ -462,3 +468,124 @@ def test_location_sentence_counts_every_account(plz_map) -> None:
     text = potential.location_sentence(locate_accounts(accounts, plz_map))
     assert text.startswith("1 of 2 accounts (50.0%)")
     assert "1 no postcode" in text
+
+
+# --------------------------------------------------------------------------- champions
+
+
+@pytest.fixture
+def located_firms() -> pd.DataFrame:
+    """Firms as champions.locate_firms gives them: F3 is split over two Kreise."""
+    return pd.DataFrame(
+        {
+            "firm_id": ["F1", "F2", "F3", "F3", None],
+            "row": [2, 3, 4, 4, 6],
+            "name": ["Alpha GmbH", "Beta AG", "Gamma KG", "Gamma KG", "Delta SE"],
+            "plz": ["11111", "22222", "33333", "33333", "44444"],
+            "kreis_ags": ["K1", "K2", "K2", "K3", "K1"],
+            "weight": [1.0, 1.0, 0.7, 0.3, 1.0],
+            "sector": ["28.41"] * 5,
+            "market_segment": ["Pumpen"] * 5,
+            "revenue_eur": [5e8, 9e8, 2e8, 2e8, 7e8],
+            "employees": [100, 200, 300, 300, 400],
+        }
+    )
+
+
+def test_firm_keys_fall_back_to_the_row_and_frames_for_matching(located_firms, plz_map) -> None:
+    # Arrange
+    unplaced = pd.DataFrame(
+        {"firm_id": ["F9"], "row": [9], "name": ["Omega GmbH"], "plz": ["99999"], "reason": ["x"]}
+    )
+    accounts = pd.DataFrame(
+        {
+            "account_id": ["A", "B"],
+            "account_name": ["Alpha", "Beta"],
+            "billing_postal_code": ["37073", ""],
+        }
+    )
+
+    # Act
+    keys = potential.firm_key(located_firms)
+    firms = potential.firms_for_matching(located_firms, unplaced)
+    accs = potential.accounts_for_matching(locate_accounts(accounts, plz_map))
+
+    # Assert
+    assert keys.tolist() == ["F1", "F2", "F3", "F3", "row 6"]
+    assert firms["firm_key"].tolist() == ["F1", "F2", "F3", "F3", "row 6", "F9"]
+    assert firms["kreis_ags"].tolist()[-1] == ""
+    assert accs[["account_id", "plz5", "kreis_ags"]].values.tolist() == [
+        ["A", "37073", "03159"],
+        ["B", "", ""],
+    ]
+
+
+def test_champions_not_customers_lists_firm_names_by_revenue(located_firms) -> None:
+    # Arrange: F1 customer, F2 an account without a won deal, "row 6" ambiguous
+    status = pd.Series(
+        {
+            "F1": "customer",
+            "F2": "account, not a customer",
+            "F3": "not in the CRM",
+            "row 6": "ambiguous",
+        }
+    )
+    names = pd.Series({"K1": "Eins", "K2": "Zwei", "K3": "Drei"})
+
+    # Act
+    table = potential.champions_not_customers(located_firms, status, names, definition="all")
+
+    # Assert: F3 once, in the Kreis with the larger share
+    assert table["firm"].tolist() == ["Beta AG", "Gamma KG"]
+    assert table["kreis"].tolist() == ["Zwei", "Zwei"]
+    assert table["revenue_meur"].tolist() == [900.0, 200.0]
+    assert table.attrs["n_champions"] == 4
+    assert (table.attrs["n_customers"], table.attrs["n_ambiguous"]) == (1, 1)
+    assert table.attrs["n_not_customers"] == 2
+    assert "Alpha GmbH" not in set(table["firm"]) and "Delta SE" not in set(table["firm"])
+
+
+def test_champion_coverage_by_land_hides_small_counts_and_their_complement() -> None:
+    # Arrange: 30 champions in A (12 customers), 10 in B (3), 20 in C (8)
+    rows = [("A", 12, 30), ("B", 3, 10), ("C", 8, 20)]
+    firms = pd.DataFrame(
+        [
+            {"firm_id": f"{land}{i}", "kreis_ags": land, "weight": 1.0}
+            for land, _, n in rows
+            for i in range(n)
+        ]
+    )
+    status = pd.Series(
+        {f"{land}{i}": "customer" for land, k, _ in rows for i in range(k)}, dtype="str"
+    )
+    lands = pd.Series({"A": "Land A", "B": "Land B", "C": "Land C"})
+
+    # Act
+    table = potential.champion_coverage_by_land(firms, status, lands, definition="all")
+
+    # Assert: B is hidden, and so is one more cell, else Total - A - C would give it
+    assert table.loc["Land B", "customers"] == "x"
+    assert table.loc["Land B", "share_customers"] == "x"
+    assert (table["customers"] == "x").sum() >= 2
+    assert table.loc["Total", "champions"] == 60.0
+    shown = table.loc[table["customers"] != "x", "customers"]
+    assert "3.0" not in set(shown)
+
+
+def test_sentences_never_print_a_customer_count_below_five() -> None:
+    table = pd.DataFrame({"firm": ["Beta AG"], "kreis": ["Zwei"]})
+    table.attrs = {
+        "n_champions": 40,
+        "n_customers": 3,
+        "n_ambiguous": 1,
+        "n_not_customers": 36,
+        "definition": "simon",
+    }
+    text = potential.champion_sentence(
+        table,
+        {"precision": 1.0, "recall": 0.5, "true_positives": 1, "n_true": 2, "false_positives": 0},
+    )
+    assert "<5 are customers" in text and " 3 " not in text
+    assert "largest of them by revenue is Beta AG (Zwei)" in text
+    assert "precision of 1.000 and a recall of 0.500" in text
+    assert potential.count_text(0) == "<5" and potential.count_text(12.4) == "12"

@@ -332,3 +332,136 @@ def table(
     if hide_index:
         styler = styler.hide(axis="index")
     return styler
+
+
+def funnel_plot(
+    frame: pd.DataFrame,
+    curve: pd.DataFrame,
+    *,
+    observed: str = "observed",
+    expected: str = "expected",
+    flag: str | None = "funnel",
+    title: str = "",
+    xlabel: str = "expected (model)",
+    ylabel: str = "observed / expected",
+    ax=None,
+):
+    """Funnel plot: O/E of every unit against its expected value, with control limits.
+
+    Units are drawn without labels; those outside the limits are coloured (below:
+    accent colour, above: blue), the rest grey. A small unit far from 1 inside the
+    funnel is noise, not a finding.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per unit with ``observed`` and ``expected`` (and ``flag``), e.g.
+        ``PotentialModel.frame`` of :func:`analysis.potential.fit_potential`.
+    curve : DataFrame
+        :func:`analysis.potential.funnel_curve`: ``expected`` and ``low_<tag>``,
+        ``high_<tag>`` columns (tag 95, 998) on the ratio scale.
+    observed, expected, flag : str
+        Column names (``flag=None``: all units grey).
+    title, xlabel, ylabel : str
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = _axes(ax, figsize=(7, 4.6))
+    data = frame[frame[expected] > 0]
+    e = data[expected].to_numpy(dtype=float)
+    ratio = data[observed].to_numpy(dtype=float) / e
+    colours = np.full(len(data), MUTED, dtype=object)
+    if flag is not None and flag in data.columns:
+        text = data[flag].astype(str).to_numpy()
+        colours[np.char.startswith(text.astype(str), "below")] = ACCENT
+        colours[np.char.startswith(text.astype(str), "above")] = BASE
+    cap = 6.0  # tiny units reach O/E of 20 and more; they sit on the top edge
+    clipped = ratio > cap
+    ax.scatter(
+        e[~clipped], ratio[~clipped], s=14, c=list(colours[~clipped]), alpha=0.85, lw=0, zorder=3
+    )
+    if clipped.any():
+        ax.scatter(
+            e[clipped],
+            np.full(clipped.sum(), cap),
+            s=22,
+            marker="^",
+            c=list(colours[clipped]),
+            alpha=0.85,
+            lw=0,
+            zorder=3,
+            label=f"O/E above {cap:g} (drawn at {cap:g})",
+        )
+    styles = {"95": ("--", "95 % limits"), "998": (":", "99.8 % limits")}
+    for tag, (style, name) in styles.items():
+        if f"low_{tag}" not in curve.columns:
+            continue
+        ax.plot(curve["expected"], curve[f"low_{tag}"], color="#555", ls=style, lw=1, label=name)
+        ax.plot(curve["expected"], curve[f"high_{tag}"], color="#555", ls=style, lw=1)
+    ax.axhline(1.0, color="#555", lw=0.8)
+    ax.set_xscale("log")
+    top = max(float(np.nanmax(ratio, initial=1.0)) * 1.05, 2.0)
+    ax.set_ylim(-0.05, min(top, cap * 1.05))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, loc="left")
+    ax.legend(frameon=False, fontsize=8, loc="upper right")
+    return ax
+
+
+#: Colours of funnel positions in :func:`funnel_map`.
+FUNNEL_COLOURS = {
+    "below 99.8 %": ACCENT,
+    "below 95 %": "#f0a35e",
+    "within": "#dcdfe6",
+    "above 95 %": "#6baed6",
+    "above 99.8 %": BASE,
+    "not fitted": "#ffffff",
+}
+
+
+def funnel_map(geometry: pd.DataFrame, flags: pd.Series, *, title: str = "", ax=None):
+    """A map of Kreise coloured by their position in a funnel plot.
+
+    Within the limits is light grey, below orange (the accent colour beyond the
+    99.8 % limit), above blue, not fitted white: the eye goes to the exceptions.
+
+    Parameters
+    ----------
+    geometry : DataFrame
+        ``ags``, ``geometry`` (lon/lat rings), as for :func:`choropleth`.
+    flags : Series
+        Indexed by Kreis code, values the keys of :data:`FUNNEL_COLOURS` (the
+        ``funnel`` column of ``analysis.potential.PotentialModel.frame``).
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    from matplotlib.collections import PolyCollection
+    from matplotlib.patches import Patch
+
+    ax = _axes(ax, figsize=(6.5, 8))
+    polygons, colours = [], []
+    for code, rings in zip(geometry["ags"], geometry["geometry"], strict=True):
+        colour = FUNNEL_COLOURS.get(str(flags.get(code, "not fitted")), "#ffffff")
+        for ring in rings:
+            polygons.append(np.asarray(ring, dtype=float))
+            colours.append(colour)
+    ax.add_collection(
+        PolyCollection(polygons, facecolors=colours, edgecolors="#999", linewidths=0.2)
+    )
+    present = set(flags.astype(str))
+    handles = [
+        Patch(facecolor=c, edgecolor="#999", label=k)
+        for k, c in FUNNEL_COLOURS.items()
+        if k in present
+    ]
+    ax.legend(handles=handles, loc="lower left", fontsize=7, frameon=False, title="funnel")
+    ax.autoscale_view()
+    ax.set_aspect(1 / math.cos(math.radians(51)))
+    ax.set_axis_off()
+    ax.set_title(title, loc="left")
+    return ax

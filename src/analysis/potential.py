@@ -729,7 +729,9 @@ def white_space(
     )
     significant = high["observed"].to_numpy() < low_limit
     below_ratio = (
-        high["ratio"].to_numpy() < max_ratio if max_ratio is not None else np.zeros(len(high), bool)
+        high["ratio"].to_numpy() < max_ratio - 1e-12
+        if max_ratio is not None
+        else np.zeros(len(high), bool)
     )
     pct = f"{level * 100:g} %"
     reason = np.where(
@@ -764,11 +766,23 @@ def white_space(
         .astype({"reason": "str"})
     )
     ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
+    # How many Kreise on target would be flagged by these rules by chance alone: a
+    # Kreis is flagged when O < max(limit, max_ratio * E), and P(O < c) for a Poisson
+    # count is P(O <= ceil(c) - 1).
+    if model.count:
+        cut = np.maximum(low_limit, (max_ratio or 0.0) * high["expected"].to_numpy())
+        # (1e-9: a cut that is an integer up to rounding, e.g. 0.7 * 10, stays one)
+        flagged_up_to = np.ceil(cut - 1e-9) - 1
+        by_chance = float(stats.poisson.cdf(flagged_up_to, high["expected"].to_numpy()).sum())
+    else:
+        by_chance = float("nan")
     ranked.attrs = {
         "min_expected": float(min_expected),
         "level": level,
         "max_ratio": max_ratio,
         "n_high_potential": int(len(high)),
+        "n_significant": int(significant.sum()),
+        "expected_by_chance": by_chance,
     }
     return ranked
 
@@ -840,9 +854,13 @@ def location_sentence(located: LocatedAccounts) -> str:
     )
 
 
+_PER = {"employees": "employee", "population": "inhabitant", "firms_listed": "listed firm"}
+
+
 def model_sentence(model: PotentialModel) -> str:
     """What the potential model says, in words (rate ratios with intervals)."""
     pct = f"{model.level * 100:g} %"
+    per = _PER.get(model.exposure, model.exposure.replace("_", " "))
     parts = []
     labels = {
         "hc_log": "1 + Hidden Champions per 100,000 inhabitants",
@@ -851,12 +869,18 @@ def model_sentence(model: PotentialModel) -> str:
     for row in model.coefficients.itertuples():
         if row.term == "intercept":
             continue
-        what = labels.get(row.term, row.term)
-        parts.append(
-            f"doubling {what} multiplies the expected {model.outcome.replace('_', ' ')} per "
-            f"{model.exposure.replace('_', ' ')} by {2**row.coef:.2f} "
-            f"({pct} CI {2**row.ci_low:.2f}–{2**row.ci_high:.2f})"
-        )
+        outcome = model.outcome.replace("_", " ")
+        if row.term in labels:  # log covariates: an elasticity
+            parts.append(
+                f"doubling {labels[row.term]} multiplies the expected {outcome} per {per} by "
+                f"{2**row.coef:.2f} ({pct} CI {2**row.ci_low:.2f}–{2**row.ci_high:.2f})"
+            )
+        else:
+            parts.append(
+                f"one unit more {row.term} multiplies the expected {outcome} per {per} by "
+                f"{row.rate_ratio:.2f} ({pct} CI {row.rate_ratio_ci_low:.2f}–"
+                f"{row.rate_ratio_ci_high:.2f})"
+            )
     flags = model.frame["funnel"].value_counts()
     below = int(flags.get("below 95 %", 0) + flags.get("below 99.8 %", 0))
     above = int(flags.get("above 95 %", 0) + flags.get("above 99.8 %", 0))
@@ -867,3 +891,276 @@ def model_sentence(model: PotentialModel) -> str:
         f"below and {above} above expectation (about {0.05 * model.n_used:.0f} would be expected "
         "by chance alone)."
     )
+
+
+def white_space_sentence(ranked: pd.DataFrame, names: pd.Series | None = None) -> str:
+    """What the white-space list says, with how many Kreise chance alone would flag."""
+    a = ranked.attrs
+    n = len(ranked)
+    rule = f"significantly below expectation ({a['level'] * 100:g} % limits)"
+    if a.get("max_ratio") is not None:
+        rule += f" or O/E below {a['max_ratio']:g}"
+    head = (
+        f"Among the {a['n_high_potential']} Kreise with the highest potential (at least "
+        f"{a['min_expected']:.1f} customers expected), {n} {'has' if n == 1 else 'have'} low "
+        f"coverage ({rule})"
+    )
+    if n == 0:
+        return head + ": no white space stands out from chance."
+    chance = a.get("expected_by_chance", float("nan"))
+    sig = a.get("n_significant", 0)
+    text = f"{head}, {sig} of them significantly below expectation."
+    if np.isfinite(chance):
+        text += f" Chance alone would flag about {chance:.1f} Kreise under these rules, " + (
+            "so the list is mostly noise: treat it as a watch list."
+            if n <= 1.5 * chance + 1
+            else "so most of them are real gaps."
+        )
+    if names is not None and n:
+        top = "; ".join(str(names.get(c, c)) for c in ranked["ags"].head(3))
+        text += f" Largest shortfall: {top}."
+    return text
+
+
+# --------------------------------------------------------------------------- champions
+
+
+def firm_key(frame: pd.DataFrame) -> pd.Series:
+    """A key per firm: ``firm_id``, or ``"row <n>"`` for lists without ids."""
+    ids = (
+        frame["firm_id"].astype("str")
+        if "firm_id" in frame.columns
+        else pd.Series(pd.NA, index=frame.index, dtype="str")
+    )
+    rows = (
+        "row " + frame["row"].astype("str") if "row" in frame.columns else frame.index.astype(str)
+    )
+    return ids.where(ids.notna() & (ids != ""), rows).astype("str")
+
+
+def firms_for_matching(located: pd.DataFrame, unplaced: pd.DataFrame) -> pd.DataFrame:
+    """Firms as :func:`analysis.matching.match_firms_to_accounts` takes them.
+
+    Parameters
+    ----------
+    located, unplaced : DataFrame
+        From :func:`analysis.champions.locate_firms` (``LocatedFirms.located`` /
+        ``.unplaced``).
+
+    Returns
+    -------
+    DataFrame
+        ``firm_key``, ``name``, ``plz``, ``kreis_ags`` (``""`` for unplaced firms);
+        one row per firm and Kreis.
+    """
+    parts = [
+        located.assign(firm_key=firm_key(located))[["firm_key", "name", "plz", "kreis_ags"]],
+        unplaced.assign(firm_key=firm_key(unplaced), kreis_ags="")[
+            ["firm_key", "name", "plz", "kreis_ags"]
+        ],
+    ]
+    out = pd.concat(parts, ignore_index=True)
+    return out.assign(plz=out["plz"].astype("str").fillna("")).astype({"kreis_ags": "str"})
+
+
+def accounts_for_matching(located: LocatedAccounts) -> pd.DataFrame:
+    """Accounts as :func:`analysis.matching.match_firms_to_accounts` takes them.
+
+    Returns
+    -------
+    DataFrame
+        ``account_id``, ``account_name``, ``plz5``, ``kreis_ags`` (``""`` and no
+        postcode for accounts that could not be placed); one row per account and Kreis.
+    """
+    placed = located.placed[["account_id", "account_name", "plz5", "kreis_ags"]]
+    rest = located.unplaced[["account_id", "account_name"]].assign(plz5="", kreis_ags="")
+    return pd.concat([placed, rest], ignore_index=True).astype({"plz5": "str", "kreis_ags": "str"})
+
+
+def champions_not_customers(
+    firms: pd.DataFrame,
+    status: pd.Series,
+    kreis_names: pd.Series,
+    *,
+    definition: str = "simon",
+    top: int | None = 20,
+) -> pd.DataFrame:
+    """Hidden Champions that are not (yet) customers, largest first.
+
+    Parameters
+    ----------
+    firms : DataFrame
+        ``LocatedFirms.located`` (one row per firm and Kreis, ``weight``).
+    status : Series
+        :func:`analysis.matching.matched_status`, indexed by :func:`firm_key`.
+    kreis_names : Series
+        Kreis name by code.
+    definition : {"simon", "wmi", "all"}
+        Which firms count as Hidden Champions (:func:`analysis.champions.classify`).
+    top : int, optional
+        Rows to return (None: all).
+
+    Returns
+    -------
+    DataFrame
+        ``firm``, ``kreis``, ``sector``, ``market_segment``, ``revenue_meur``,
+        ``employees``, ``crm_status`` (``"not in the CRM"`` or ``"account, not a
+        customer"``), by revenue. Firm names only — never account names.
+        ``attrs``: ``n_champions``, ``n_customers``, ``n_ambiguous``,
+        ``n_not_customers``.
+    """
+    from analysis.champions import classify
+
+    keyed = firms.assign(firm_key=firm_key(firms))
+    champs = keyed[classify(keyed, definition).fillna(False).to_numpy(dtype=bool)]
+    # a firm split over two Kreise is listed once, in the Kreis with the larger share
+    champs = champs.sort_values(["firm_key", "weight"], ascending=[True, False]).drop_duplicates(
+        "firm_key"
+    )
+    crm_status = champs["firm_key"].map(status).fillna("not in the CRM").astype("str")
+    table = champs.assign(
+        firm=champs["name"],
+        kreis=champs["kreis_ags"].map(kreis_names).fillna(champs["kreis_ags"]),
+        revenue_meur=champs["revenue_eur"] / 1e6,
+        crm_status=crm_status,
+    )
+    open_ = table[table["crm_status"].isin(["not in the CRM", "account, not a customer"])]
+    ranked = open_.sort_values(
+        ["revenue_meur", "firm"], ascending=[False, True], na_position="last"
+    )
+    columns = [
+        "firm",
+        "kreis",
+        "sector",
+        "market_segment",
+        "revenue_meur",
+        "employees",
+        "crm_status",
+    ]
+    out = (ranked if top is None else ranked.head(top))[columns].reset_index(drop=True)
+    out.index = out.index + 1
+    out.attrs = {
+        "n_champions": int(len(table)),
+        "n_customers": int((table["crm_status"] == "customer").sum()),
+        "n_ambiguous": int((table["crm_status"] == "ambiguous").sum()),
+        "n_not_customers": int(len(open_)),
+        "definition": definition,
+    }
+    return out
+
+
+def champion_coverage_by_land(
+    firms: pd.DataFrame,
+    status: pd.Series,
+    lands: pd.Series,
+    *,
+    definition: str = "simon",
+    threshold: int = 5,
+) -> pd.DataFrame:
+    """Hidden Champions per Land and how many of them are customers, publishable.
+
+    Parameters
+    ----------
+    firms : DataFrame
+        ``LocatedFirms.located``.
+    status : Series
+        :func:`analysis.matching.matched_status` by :func:`firm_key`.
+    lands : Series
+        Land name by Kreis code.
+    definition : {"simon", "wmi", "all"}
+    threshold : int
+        Smallest customer count shown.
+
+    Returns
+    -------
+    DataFrame
+        Index: Land and ``Total``; ``champions`` (firms on the list; one split over
+        two Kreise counts in each by its share), ``customers`` and
+        ``share_customers`` as text. Customer counts below ``threshold`` (zeros
+        included) and the cells that would reveal them through the total
+        (complementary suppression, :func:`analysis.privacy.suppress_small_cells`)
+        show ``x``. ``attrs["note"]``.
+    """
+    from analysis.champions import classify
+    from analysis.privacy import suppress_small_cells
+
+    keyed = firms.assign(firm_key=firm_key(firms))
+    champs = keyed[classify(keyed, definition).fillna(False).to_numpy(dtype=bool)]
+    is_customer = champs["firm_key"].map(status).eq("customer").astype("float64")
+    per = (
+        champs.assign(
+            land=champs["kreis_ags"].map(lands).fillna("?"),
+            champions=champs["weight"],
+            customers=champs["weight"] * is_customer,
+        )
+        .groupby("land")[["champions", "customers"]]
+        .sum()
+    )
+    hidden = suppress_small_cells(
+        per[["customers"]], threshold=threshold, totals="columns", include_zeros=True
+    )
+    mask = hidden.attrs["suppressed"]["customers"].to_numpy()
+    full = pd.concat([per, per.sum().to_frame("Total").T])
+    share = full["customers"] / full["champions"]
+    out = pd.DataFrame(
+        {
+            "champions": full["champions"].round(1),
+            "customers": [
+                "x" if m else f"{v:,.1f}" for v, m in zip(full["customers"], mask, strict=True)
+            ],
+            "share_customers": ["x" if m else f"{v:.0%}" for v, m in zip(share, mask, strict=True)],
+        },
+        index=full.index.rename("land"),
+    )
+    out.attrs = {
+        "note": (
+            f"x = hidden: fewer than {threshold} customers (including none), or hidden so "
+            "that the total does not reveal such a count."
+        ),
+        "n_suppressed": int(mask.sum()),
+    }
+    return out
+
+
+def count_text(n: float, threshold: int = 5) -> str:
+    """A customer count for a sentence: ``"<5"`` below the threshold (zeros included)."""
+    return f"<{threshold}" if n < threshold else f"{n:,.0f}"
+
+
+def champion_sentence(
+    not_customers: pd.DataFrame, evaluation: dict | None = None, n_flagged: int = 0
+) -> str:
+    """Champions served and not served, and how well matching did against a truth.
+
+    Parameters
+    ----------
+    not_customers : DataFrame
+        :func:`champions_not_customers` (its ``attrs`` carry the counts).
+    evaluation : dict, optional
+        :func:`analysis.matching.evaluate_matches` against the demo truth.
+    n_flagged : int
+        Ambiguous firms of the whole list (all definitions), for the review note.
+    """
+    a = not_customers.attrs
+    n = a["n_champions"]
+    served = a["n_customers"]
+    share = f" ({served / n:.0%})" if n and served >= 5 else ""
+    text = (
+        f"Of {n:,} Hidden Champions ({a['definition']}), {count_text(served)} are customers"
+        f"{share}, {a['n_ambiguous']:,} could not be decided (flagged for review, not shown) and "
+        f"{a['n_not_customers']:,} are not yet customers"
+    )
+    if len(not_customers):
+        top = not_customers.iloc[0]
+        text += f"; the largest of them by revenue is {top['firm']} ({top['kreis']})"
+    text += "."
+    if n_flagged:
+        text += f" {n_flagged:,} firms of the list await a manual check of their match."
+    if evaluation is not None:
+        text += (
+            f" Against the demo's known pairs the matching reaches a precision of "
+            f"{evaluation['precision']:.3f} and a recall of {evaluation['recall']:.3f} "
+            f"({evaluation['true_positives']} of {evaluation['n_true']} true pairs found, "
+            f"{evaluation['false_positives']} false)."
+        )
+    return text

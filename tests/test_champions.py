@@ -17,7 +17,6 @@ from analysis.champions import (
     is_weltmarktfuehrer,
     locate_firms,
     mint_log_indicator,
-    plz_allocation,
     region_standing,
     sector_mix,
     top_kreise,
@@ -151,7 +150,7 @@ def _located_input():
     return _firms(
         [
             {"name": "A", "plz": "80331", "ags": None},
-            {"name": "B", "plz": "37073", "ags": None},  # spans 03159 (0.7) and 03155 (0.3)
+            {"name": "B", "plz": "37073", "ags": None},  # spans 03159 and 03155
             {"name": "C", "plz": None, "ags": "14612000"},  # AGS only
             {"name": "D", "plz": "99999", "ags": None},  # unknown postcode
             {"name": "E", "plz": None, "ags": None},
@@ -160,24 +159,6 @@ def _located_input():
             {"name": "H", "plz": None, "ags": "16056"},
         ]
     ).astype({"plz": "str", "ags": "str", "name": "str"})
-
-
-def test_plz_allocation_sums_shares_per_kreis(plz_map):
-    alloc = plz_allocation(plz_map).set_index(["plz", "kreis_ags"])["share"]
-    assert alloc[("37073", "03159")] == pytest.approx(0.7)
-    assert alloc[("37073", "03155")] == pytest.approx(0.3)
-    assert alloc[("80331", "09162")] == 1.0
-
-
-def test_plz_allocation_without_shares_is_equal(plz_map):
-    alloc = plz_allocation(plz_map.drop(columns="share"))
-    split = alloc[alloc["plz"] == "37073"]["share"]
-    assert split.tolist() == pytest.approx([0.5, 0.5])
-
-
-def test_plz_allocation_renormalizes_after_dropping_unknown_kreise(plz_map):
-    alloc = plz_allocation(plz_map, kreis_codes=["03159", "09162", "14612"])
-    assert alloc[alloc["plz"] == "37073"]["share"].tolist() == pytest.approx([1.0])
 
 
 def test_locate_firms(plz_map):
@@ -189,7 +170,7 @@ def test_locate_firms(plz_map):
     assert not set(located["name"]) & set(unplaced["name"])
     assert by_name["weight"].sum().to_numpy() == pytest.approx(1.0)
     b = located[located["name"] == "B"].set_index("kreis_ags")
-    assert b["weight"].to_dict() == pytest.approx({"03155": 0.3, "03159": 0.7})
+    assert b["weight"].to_dict() == pytest.approx({"03155": 0.5, "03159": 0.5})  # equal split
     assert set(b["placed_by"]) == {"plz_shared"}
     c = located[located["name"] == "C"].iloc[0]
     assert (c["kreis_ags"], c["placed_by"]) == ("14612", "ags")
@@ -201,6 +182,20 @@ def test_locate_firms(plz_map):
     assert reasons["D"] == "postcode 99999 not in the PLZ map"
     assert reasons["E"] == "no postcode and no AGS"
     assert reasons["H"] == "AGS 16056 is not a current Kreis"
+
+
+def test_locate_firms_weights_shared_postcode_by_population(plz_map):
+    population = pd.Series({"03159016": 70_000, "03155001": 30_000, "09162000": 1, "14612000": 1})
+    located, _ = locate_firms(_located_input(), plz_map, KREISE, weight=population)
+    b = located[located["name"] == "B"].set_index("kreis_ags")
+    assert b["weight"].to_dict() == pytest.approx({"03155": 0.3, "03159": 0.7})
+
+
+def test_locate_firms_renormalizes_when_a_kreis_is_not_current(plz_map):
+    located, unplaced = locate_firms(_located_input(), plz_map, ["03159", "09162", "14612"])
+    b = located[located["name"] == "B"]
+    assert b["kreis_ags"].tolist() == ["03159"] and b["weight"].tolist() == [1.0]
+    assert b["placed_by"].tolist() == ["plz"]
 
 
 # --------------------------------------------------------------------------- counts
@@ -223,7 +218,8 @@ def test_count_by_kreis_fractional_and_density(plz_map, kreise):
     firms = _located_input().assign(
         public_awareness=["low", "low", "low", "low", "low", "high", None, "low"]
     )
-    located, _ = locate_firms(firms, plz_map, KREISE)
+    population = pd.Series({"03159016": 70_000, "03155001": 30_000, "09162000": 1, "14612000": 1})
+    located, _ = locate_firms(firms, plz_map, KREISE, weight=population)
     counts = count_by_kreis(located, kreise, "simon").set_index("ags")
     # Göttingen: 0.7 of B (F is well known: not a Simon champion)
     assert counts.loc["03159", "hc_count"] == pytest.approx(0.7)
@@ -361,6 +357,31 @@ def test_robust_se_is_the_sandwich_by_hand():
     assert got == pytest.approx(se, rel=1e-6)
 
 
+def test_hc1_and_hc3_by_hand():
+    # HC1 = HC0 * n / (n - k); HC3 weights each score by 1 / (1 - h_i)^2 with the GLM
+    # hat values h = diag(W^1/2 X (X'WX)^-1 X' W^1/2), W = diag(mu) for the Poisson GLM.
+    data = _simulate(11, n=80, lands=1)
+    hc0 = fit_count_models(data, land=None, cov_type="HC0")
+    hc1 = fit_count_models(data, land=None, cov_type="HC1")
+    hc3 = fit_count_models(data, land=None, cov_type="HC3")
+    se = {
+        m.cov_type: m.coefficients.query("model == 'poisson'")["se"].to_numpy()
+        for m in (hc0, hc1, hc3)
+    }
+    assert se["HC1"] == pytest.approx(se["HC0"] * np.sqrt(80 / 78), rel=1e-9)
+    pred = hc3.predictions
+    x = np.column_stack([np.ones(len(pred)), np.log(pred["mint_students_per_1000"] + 1)])
+    mu = pred["expected_poisson"].to_numpy()
+    bread = np.linalg.inv(x.T @ (x * mu[:, None]))
+    hat = np.einsum("ij,jk,ik->i", x * np.sqrt(mu)[:, None], bread, x * np.sqrt(mu)[:, None])
+    resid = (pred["observed"].to_numpy() - mu) / (1 - hat)
+    meat = x.T @ (x * (resid**2)[:, None])
+    assert se["HC3"] == pytest.approx(np.sqrt(np.diag(bread @ meat @ bread)), rel=1e-6)
+    assert (se["HC3"] > se["HC0"]).all()
+    with pytest.raises(ValueError, match="cov_type"):
+        fit_count_models(data, land=None, cov_type="HC9")
+
+
 def test_elasticity_ci_covers_injected_beta():
     data = _simulate(3, beta=0.4)
     models = fit_count_models(data)
@@ -430,3 +451,74 @@ def test_region_standing():
     assert standing["verdict"] in {"above", "within", "below"}
     with pytest.raises(KeyError, match="not in the table"):
         region_standing(models, data, "nope")
+
+
+# --------------------------------------------------------------------------- plot
+
+
+def test_observed_vs_expected_plot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from analysis.plots import observed_vs_expected
+
+    models = fit_count_models(_simulate(10, n=60, lands=2))
+    predictions = models.predictions.assign(name=lambda f: "K" + f["ags"])
+    ax = observed_vs_expected(predictions, ["00003"])
+    points = [c.get_offsets() for c in ax.collections]
+    assert [len(p) for p in points] == [59, 1]
+    expected = np.log1p(predictions.loc[3, ["expected_negbin", "observed"]].to_numpy(float))
+    assert np.asarray(points[1][0]).tolist() == pytest.approx(expected.tolist())
+    assert [t.get_text() for t in ax.texts] == ["K00003"]
+    plt.close(ax.figure)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _dataset(root, firm_file="hidden_champions.csv"):
+    (root / "firms").mkdir(parents=True)
+    (root / "official" / "plz_osm").mkdir(parents=True)
+    (root / "official" / "plz_osm" / "zuordnung_plz_ort.csv").write_text(
+        "osm_id,ags,ort,plz,landkreis,bundesland\n"
+        "1,3159016,Göttingen,37073,Landkreis Göttingen,Niedersachsen\n"
+        "2,3155001,Northeim,37073,Landkreis Northeim,Niedersachsen\n"
+        "3,9162000,München,80331,,Bayern\n",
+        encoding="utf-8",
+    )
+    header = "Firma;PLZ;WZ;Umsatz;Auslandsanteil;Rang;Markt;Kontinente;Bekanntheit"
+    (root / "firms" / firm_file).write_text(
+        header + "\nA;37073;28;1;0,5;1;Welt;3;gering\nB;80331;28;1;0,5;1;Welt;3;gering\n"
+        "C;99999;28;1;0,5;1;Welt;3;gering\n",
+        encoding="utf-8",
+    )
+
+
+def test_load_firms_reads_and_places(tmp_path, monkeypatch):
+    from analysis.champions import load_firms
+
+    _dataset(tmp_path)
+    monkeypatch.setenv("WORKBOOK_DEMO_DIR", str(tmp_path))
+    loaded = load_firms("demo", ["03159", "03155", "09162"])
+    assert loaded.n_firms == 3
+    assert loaded.located.groupby("name")["weight"].sum().to_dict() == pytest.approx(
+        {"A": 1.0, "B": 1.0}
+    )
+    assert loaded.unplaced["name"].tolist() == ["C"]
+    assert loaded.plz_path.name == "zuordnung_plz_ort.csv"
+
+
+def test_find_firm_list_falls_back_and_explains(tmp_path, monkeypatch):
+    from analysis.champions import find_firm_list
+    from analysis.errors import InputError
+
+    monkeypatch.setenv("WORKBOOK_DEMO_DIR", str(tmp_path))
+    with pytest.raises(InputError, match="expected one firm list"):
+        find_firm_list("demo")
+    _dataset(tmp_path, firm_file="weltmarktfuehrer_2024.csv")
+    assert find_firm_list("demo").name == "weltmarktfuehrer_2024.csv"
+    (tmp_path / "firms" / "other.xlsx").write_bytes(b"")
+    with pytest.raises(InputError, match="found other.xlsx, weltmarktfuehrer_2024.csv"):
+        find_firm_list("demo")

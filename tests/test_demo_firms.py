@@ -116,9 +116,11 @@ def test_firms_are_placed_where_they_were_drawn(written):
     assert len(by_ags) == len(quirks["ags_without_postcode"]) > 0
     counts = count_by_kreis(located, geo.kreise, "all").set_index("ags")["firms_listed"]
     drawn = pd.Series(truth["kreis_counts"]).reindex(counts.index, fill_value=0)
-    # differences only from firms on the shared postcode and the unknown postcodes
-    shared = located.loc[located["placed_by"] == "plz_shared", "firm_id"].nunique()
-    assert (counts - drawn).abs().sum() <= 2 * shared + len(quirks["unknown_postcode"]) + 1e-9
+    # exactly the documented firms sit on a shared postcode ...
+    shared = sorted(located.loc[located["placed_by"] == "plz_shared", "firm_id"].unique())
+    assert shared == quirks["shared_postcode"] and len(shared) > 0
+    # ... and only they and the unknown postcodes make counts differ from the drawn ones
+    assert (counts - drawn).abs().sum() <= len(shared) + len(quirks["unknown_postcode"]) + 1e-9
 
 
 def test_definitions_keep_a_place_independent_share(written):

@@ -380,3 +380,17 @@ def test_broken_xlsx(tmp_path):
     path.write_bytes(b"PK\x03\x04 not really a workbook")
     with pytest.raises(InputError, match="not a readable XLSX"):
         read_firm_list(path)
+
+
+def test_sector_codes_without_points(tmp_path):
+    header = "Firma;PLZ;WZ;Umsatz;Auslandsanteil;Rang;Markt;Kontinente;Bekanntheit"
+    path = tmp_path / "wz.csv"
+    lines = [
+        f"{name};37073;{wz};1;0,5;1;Welt;3;gering"
+        for name, wz in (("A", "2841"), ("B", "28410"), ("C", "WZ 2008: 26.51"), ("D", "C 28"))
+    ]
+    path.write_text(header + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    firms = read_firm_list(path)
+    assert firms.frame["sector"].tolist() == ["28.41", "28.41.0", "26.51", "28"]
+    assert firms.frame["wz_division"].tolist() == ["28", "28", "26", "28"]
+    assert (firms.report["kind"] == "sector_code").sum() == 4

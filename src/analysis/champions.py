@@ -34,7 +34,7 @@ university stay in the model. ``beta`` is the elasticity of champion density (pe
 capita) with respect to ``1 + MINT students per 1,000 inhabitants``; the incidence
 rate ratio ``exp(beta)`` is the factor on the champion rate per e-fold increase of
 that quantity. Both a Poisson and a negative binomial (NB2) GLM are fitted, with
-heteroskedasticity-robust (sandwich) standard errors; the NB2 overdispersion
+heteroskedasticity-robust (sandwich, HC3) standard errors; the NB2 overdispersion
 ``alpha`` is estimated by maximum likelihood. Fractional counts (firms whose
 postcode spans several Kreise) are allowed: the Poisson fit is then a
 quasi-likelihood fit, which the sandwich covariance keeps valid.
@@ -45,6 +45,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -201,51 +202,19 @@ def definition_table(frame: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- placing firms
 
 
-def plz_allocation(plz_map: pd.DataFrame, kreis_codes: Iterable[str] | None = None) -> pd.DataFrame:
-    """One row per (postcode, Kreis) with the share of the postcode in that Kreis.
-
-    Parameters
-    ----------
-    plz_map : pandas.DataFrame
-        Columns ``plz`` and ``kreis_ags`` and optionally ``share`` (the share of the
-        postcode's population or addresses in that row). Several rows per postcode
-        and Kreis (one per Gemeinde) are summed. Without ``share`` every Kreis of a
-        postcode gets an equal share (the OSM mapping carries no weights).
-    kreis_codes : iterable of str, optional
-        Valid Kreis codes; rows of other Kreise are dropped and the remaining
-        shares of their postcode renormalized.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``plz``, ``kreis_ags``, ``share`` (shares of a postcode sum to 1),
-        ``n_kreise``.
-    """
-    cols = ["plz", "kreis_ags"] + (["share"] if "share" in plz_map.columns else [])
-    table = plz_map[cols].dropna(subset=["plz", "kreis_ags"])
-    if kreis_codes is not None:
-        table = table[table["kreis_ags"].isin(set(map(str, kreis_codes)))]
-    if "share" in table.columns:
-        table = table.groupby(["plz", "kreis_ags"], as_index=False)["share"].sum()
-    else:
-        table = table.drop_duplicates().assign(share=1.0)
-    total = table.groupby("plz")["share"].transform("sum")
-    n = table.groupby("plz")["kreis_ags"].transform("size")
-    # A postcode whose rows carry no weight at all: equal shares (documented above).
-    share = np.where(total > 0, table["share"] / total.where(total > 0, 1.0), 1.0 / n)
-    return (
-        table.assign(share=share, n_kreise=n.astype("int64"))
-        .sort_values(["plz", "kreis_ags"], ignore_index=True)
-        .astype({"plz": "str", "kreis_ags": "str"})
-    )
-
-
 def locate_firms(
     firms: pd.DataFrame,
     plz_map: pd.DataFrame,
     kreis_codes: Iterable[str],
+    *,
+    weight: pd.Series | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Place each firm in its Kreis: by AGS where given, else by postcode.
+
+    The postcode step is :func:`analysis.territory.allocate_plz`: a postcode in one
+    Kreis gives that Kreis; a postcode spanning several Kreise is split equally, or
+    by the population of its Gemeinden when ``weight`` is given, and the firm then
+    counts fractionally in each.
 
     Parameters
     ----------
@@ -253,89 +222,199 @@ def locate_firms(
         Firms with columns ``plz`` and ``ags`` (5- or 8-digit; its first five
         digits are the Kreis) — :attr:`FirmList.frame`.
     plz_map : pandas.DataFrame
-        Postcode → Kreis mapping (``plz``, ``kreis_ags``, optional ``share``), e.g.
-        from :func:`analysis.sources.plz.read_plz` or the demo geography.
+        Postcode → Gemeinde → Kreis mapping from :func:`analysis.sources.plz.read_plz`
+        (``plz``, ``ags8``, ``kreis_ags``).
     kreis_codes : iterable of str
         The current 5-digit Kreis codes.
+    weight : pandas.Series, optional
+        Population per Gemeinde (indexed by 8-digit AGS) for splitting postcodes.
 
     Returns
     -------
     located : pandas.DataFrame
         One row per firm and Kreis: the firm's columns plus ``kreis_ags``,
-        ``weight`` (1, or the postcode's share in that Kreis when the postcode spans
-        several Kreise: the firm then counts fractionally; weights of a firm sum to
-        1), ``placed_by`` (``"ags"``, ``"plz"``, ``"plz_shared"``) and
-        ``location_note`` (e.g. a postcode pointing elsewhere than the AGS).
+        ``weight`` (1, or the postcode's share in that Kreis; the weights of a firm
+        sum to 1), ``placed_by`` (``"ags"``, ``"plz"``, ``"plz_shared"``) and
+        ``location_note`` (e.g. a postcode pointing elsewhere than the AGS, or an
+        AGS that is not a current Kreis).
     unplaced : pandas.DataFrame
         The firms that could not be placed, with their columns plus ``reason``.
-        ``len(unplaced) + located's distinct firms == len(firms)``.
+        Every firm is in exactly one of the two frames.
     """
-    frame = getattr(firms, "frame", firms)
-    codes = {str(c) for c in kreis_codes}
-    alloc = plz_allocation(plz_map, codes)
-    frame = frame.reset_index(drop=True).assign(_firm=lambda f: np.arange(len(f)))
-    ags5 = frame["ags"].str.slice(0, 5)
-    has_ags = ags5.notna()
-    ags_ok = has_ags & ags5.isin(codes)
-    has_plz = frame["plz"].notna()
-    plz_known = has_plz & frame["plz"].isin(set(alloc["plz"]))
-    kreise_of_plz = alloc.groupby("plz")["kreis_ags"].agg(list).to_dict()
+    from analysis.territory import allocate_plz
 
-    def _ags_note(ags: str, plz: object) -> str:
-        kreise = kreise_of_plz.get(plz) if isinstance(plz, str) else None
-        if kreise is None or ags in kreise:
-            return ""
-        return f"postcode {plz} lies in Kreis {'/'.join(kreise)}; placed by AGS"
+    frame = getattr(firms, "frame", firms).reset_index(drop=True)
+    codes = {str(c) for c in kreis_codes}
+    ags5 = frame["ags"].str.slice(0, 5)
+    ags_ok = (ags5.notna() & ags5.isin(codes)).to_numpy()
+
+    # Postcode step for every firm with a postcode (also those placed by AGS, to
+    # note a postcode that points elsewhere).
+    with_plz = frame[frame["plz"].notna()]
+    allocated, not_allocated = allocate_plz(with_plz[["plz"]], plz_map, "plz", weight)
+    allocated = allocated[allocated["kreis_ags"].isin(codes)]
+    share_sum = allocated.groupby(level=0)["share"].transform("sum")
+    allocated = allocated.assign(share=allocated["share"] / share_sum)
+    kreise_of = allocated.groupby(level=0)["kreis_ags"].agg(lambda k: "/".join(sorted(k)))
 
     by_ags = frame[ags_ok].assign(
         kreis_ags=ags5[ags_ok],
         weight=1.0,
         placed_by="ags",
         location_note=[
-            _ags_note(a, p) for a, p in zip(ags5[ags_ok], frame["plz"][ags_ok], strict=True)
+            ""
+            if i not in kreise_of.index or a in kreise_of[i].split("/")
+            else f"postcode {frame.at[i, 'plz']} lies in Kreis {kreise_of[i]}; placed by AGS"
+            for i, a in zip(frame.index[ags_ok], ags5[ags_ok], strict=True)
         ],
     )
-    by_plz_frame = frame[~ags_ok & plz_known]
-    note = np.where(
-        has_ags[by_plz_frame.index],
-        "AGS "
-        + frame["ags"][by_plz_frame.index].fillna("")
-        + " is not a current Kreis; placed by postcode",
-        "",
-    )
+    use = allocated[~ags_ok[allocated.index]]
+    n_kreise = use.groupby(level=0)["kreis_ags"].transform("size")
     by_plz = (
-        by_plz_frame.assign(location_note=note)
-        .merge(alloc[["plz", "kreis_ags", "share", "n_kreise"]], on="plz", how="inner")
-        .assign(placed_by=lambda f: np.where(f["n_kreise"] > 1, "plz_shared", "plz"))
-        .rename(columns={"share": "weight"})
-        .drop(columns="n_kreise")
+        frame.loc[use.index]
+        .assign(
+            kreis_ags=use["kreis_ags"].to_numpy(),
+            weight=use["share"].to_numpy(),
+            placed_by=np.where(n_kreise.to_numpy() > 1, "plz_shared", "plz"),
+        )
+        .assign(
+            location_note=lambda f: np.where(
+                f["ags"].notna(),
+                "AGS " + f["ags"].fillna("") + " is not a current Kreis; placed by postcode",
+                "",
+            )
+        )
     )
     located = (
-        pd.concat([by_ags, by_plz], ignore_index=True)
-        .sort_values(["_firm", "kreis_ags"], ignore_index=True)
+        pd.concat([by_ags, by_plz])
+        .rename_axis("_firm")
+        .sort_values(["_firm", "kreis_ags"])
+        .reset_index(drop=True)
         .astype({"kreis_ags": "str", "placed_by": "str", "location_note": "str"})
     )
 
-    rest = frame[~ags_ok & ~plz_known]
-    reason = np.select(
+    placed = set(by_ags.index) | set(use.index)
+    rest = frame[~frame.index.isin(placed)]
+    plz_reason = not_allocated["reason"].reindex(rest.index)
+    outside = rest.index.isin(with_plz.index) & plz_reason.isna().to_numpy()
+    plz_text = rest["plz"].fillna("")
+    plz_part = np.select(
+        [plz_reason == "unknown", plz_reason == "malformed", plz_reason == "foreign", outside],
         [
-            rest["plz"].notna() & rest["ags"].notna(),
-            rest["plz"].notna(),
-            rest["ags"].notna(),
+            "postcode " + plz_text + " not in the PLZ map",
+            "postcode " + plz_text + " is not a German postcode (5 digits)",
+            "postcode " + plz_text + " is foreign",
+            "postcode " + plz_text + " lies in no current Kreis",
         ],
-        [
-            "postcode "
-            + rest["plz"].fillna("")
-            + " not in the PLZ map and AGS "
-            + rest["ags"].fillna("")
-            + " is not a current Kreis",
-            "postcode " + rest["plz"].fillna("") + " not in the PLZ map",
-            "AGS " + rest["ags"].fillna("") + " is not a current Kreis",
-        ],
-        default="no postcode and no AGS",
+        default="",
     )
-    unplaced = rest.assign(reason=reason).astype({"reason": "str"})
-    return located.drop(columns="_firm"), unplaced.drop(columns="_firm").reset_index(drop=True)
+    ags_part = np.where(
+        rest["ags"].notna(), "AGS " + rest["ags"].fillna("") + " is not a current Kreis", ""
+    )
+    reason = [
+        " and ".join(p for p in (a, b) if p) or "no postcode and no AGS"
+        for a, b in zip(plz_part, ags_part, strict=True)
+    ]
+    unplaced = rest.assign(reason=reason).astype({"reason": "str"}).reset_index(drop=True)
+    return located, unplaced
+
+
+@dataclass(frozen=True)
+class LocatedFirms:
+    """A firm list as read and placed in Kreise (see :func:`load_firms`)."""
+
+    firm_list: object  # analysis.sources.firms.FirmList
+    located: pd.DataFrame
+    unplaced: pd.DataFrame
+    plz_path: Path
+
+    @property
+    def n_firms(self) -> int:
+        """Firms on the list after duplicates were set aside."""
+        return len(self.firm_list.frame)
+
+
+#: File names looked for under ``<dataset>/firms/``, in this order.
+FIRM_LIST_NAMES: tuple[str, ...] = ("hidden_champions.csv", "hidden_champions.xlsx")
+
+
+def find_firm_list(dataset: str) -> Path:
+    """The firm list of a dataset: ``firms/hidden_champions.csv`` (or ``.xlsx``).
+
+    Falls back to the only CSV/XLSX file in ``firms/``.
+
+    Raises
+    ------
+    InputError
+        When there is none, or several candidates and none has the default name.
+    """
+    from analysis.errors import InputError
+    from analysis.paths import dataset_dir
+
+    folder = dataset_dir(dataset) / "firms"
+    for name in FIRM_LIST_NAMES:
+        if (folder / name).is_file():
+            return folder / name
+    candidates = (
+        sorted(p for p in folder.glob("*") if p.suffix.lower() in (".csv", ".xlsx") and p.is_file())
+        if folder.is_dir()
+        else []
+    )
+    if len(candidates) == 1:
+        return candidates[0]
+    found = f"found {', '.join(p.name for p in candidates)}" if candidates else "found none"
+    raise InputError(
+        folder,
+        f"expected one firm list ({' or '.join(FIRM_LIST_NAMES)}, a CSV or XLSX in the "
+        f"schema of analysis.sources.firms, see data/raw/README.md); {found}",
+    )
+
+
+def load_firms(
+    dataset: str,
+    kreis_codes: Iterable[str],
+    *,
+    weight: pd.Series | None = None,
+) -> LocatedFirms:
+    """Read a dataset's firm list and PLZ mapping and place the firms in Kreise.
+
+    Parameters
+    ----------
+    dataset : {"demo", "official"}
+    kreis_codes : iterable of str
+        The current Kreis codes (e.g. ``load_kreis_indicators(dataset)["ags"]``).
+    weight : pandas.Series, optional
+        Population per Gemeinde for splitting postcodes across Kreise.
+
+    Returns
+    -------
+    LocatedFirms
+        The :class:`~analysis.sources.firms.FirmList` (frame, report, quarantine),
+        the located firms and the unplaced ones.
+
+    Raises
+    ------
+    InputError
+        No firm list, no PLZ mapping (``official/plz_osm/zuordnung_plz_ort.csv``) or a
+        file that cannot be read.
+    """
+    from analysis.catalogue import local_path
+    from analysis.errors import InputError
+    from analysis.paths import dataset_dir
+    from analysis.sources.firms import read_firm_list
+    from analysis.sources.plz import read_plz
+
+    firm_list = read_firm_list(find_firm_list(dataset))
+    official = dataset_dir(dataset) / "official"
+    plz_path = local_path("plz-osm", official)
+    if plz_path is None:
+        raise InputError(
+            official / "plz_osm",
+            "expected the PLZ → Kreis mapping zuordnung_plz_ort.csv (workbook data fetch "
+            "--only plz-osm, or workbook demo)",
+        )
+    located, unplaced = locate_firms(firm_list, read_plz(plz_path), kreis_codes, weight=weight)
+    return LocatedFirms(firm_list=firm_list, located=located, unplaced=unplaced, plz_path=plz_path)
 
 
 # --------------------------------------------------------------------------- counts
@@ -618,7 +697,7 @@ def fit_count_models(
     land: str | None = "land_code",
     key: str = "ags",
     shift: float = MINT_SHIFT,
-    cov_type: str = "HC1",
+    cov_type: str = "HC3",
     level: float = 0.95,
 ) -> CountModels:
     """Poisson and NB2 GLMs of champion counts on the log MINT indicator.
@@ -634,9 +713,9 @@ def fit_count_models(
         Column names; ``land=None`` fits without Land effects.
     shift : float
         Added to the indicator before the log.
-    cov_type : str
-        statsmodels robust covariance (``"HC0"``, ``"HC1"``, ...) or
-        ``"nonrobust"``.
+    cov_type : {"HC3", "HC1", "HC0", "nonrobust"}
+        Standard errors: heteroskedasticity-robust sandwich (HC3, the default,
+        corrects for leverage; see :func:`_standard_errors`) or model-based.
     level : float
         Confidence level.
 
@@ -696,15 +775,16 @@ def fit_count_models(
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        poisson = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit(cov_type=cov_type)
+        poisson = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit()
         nb_ml = _fit_nb2(NegativeBinomial(y, X, offset=offset, loglike_method="nb2"), poisson)
         alpha = float(max(nb_ml.params["alpha"], 1e-8))
-        negbin = sm.GLM(y, X, family=sm.families.NegativeBinomial(alpha=alpha), offset=offset).fit(
-            cov_type=cov_type
-        )
+        negbin = sm.GLM(y, X, family=sm.families.NegativeBinomial(alpha=alpha), offset=offset).fit()
 
     z = stats.norm.ppf(0.5 + level / 2)
-    tables = [_tidy(poisson, "poisson", z), _tidy(negbin, "negbin", z)]
+    tables = [
+        _tidy(poisson.params, _standard_errors(poisson, cov_type), "poisson", z),
+        _tidy(negbin.params, _standard_errors(negbin, cov_type), "negbin", z),
+    ]
     coefficients = pd.concat(tables, ignore_index=True)
 
     pois_llf = float(poisson.llf)
@@ -773,9 +853,35 @@ def _fit_nb2(model, poisson):
     return last
 
 
-def _tidy(result, model: str, z: float) -> pd.DataFrame:
-    params = result.params
-    se = result.bse
+def _standard_errors(result, cov_type: str) -> pd.Series:
+    """Standard errors of a GLM fit: model-based or heteroskedasticity-robust.
+
+    The sandwich is ``B (sum_i w_i s_i s_i') B`` with ``B`` the inverse Fisher
+    information and ``s_i`` the score of Kreis ``i``; ``w_i`` is 1 for HC0,
+    ``n / (n - k)`` for HC1 and ``1 / (1 - h_i)^2`` for HC3, ``h_i`` the GLM leverage
+    (hat value). HC3 keeps its coverage with the small counts and the few-Kreis
+    Länder of this model, where HC0 and HC1 are too small (see
+    ``validation/hc_coverage.py``).
+    """
+    if cov_type == "nonrobust":
+        return result.bse
+    if cov_type not in ("HC0", "HC1", "HC3"):
+        raise ValueError(f"cov_type must be nonrobust, HC0, HC1 or HC3, got {cov_type!r}")
+    bread = result.cov_params().to_numpy()  # inverse Fisher information (scale 1)
+    scores = result.model.score_obs(result.params.to_numpy())
+    n, k = scores.shape
+    if cov_type == "HC3":
+        hat = result.get_hat_matrix_diag()
+        # a Kreis alone in its Land has leverage 1 and a zero score: it adds nothing
+        weight = np.where(hat < 1 - 1e-8, 1.0 / np.square(1.0 - np.minimum(hat, 1 - 1e-8)), 0.0)
+    else:
+        weight = np.full(n, n / (n - k) if cov_type == "HC1" else 1.0)
+    meat = scores.T @ (scores * weight[:, None])
+    cov = bread @ meat @ bread
+    return pd.Series(np.sqrt(np.diag(cov)), index=result.params.index)
+
+
+def _tidy(params: pd.Series, se: pd.Series, model: str, z: float) -> pd.DataFrame:
     low, high = params - z * se, params + z * se
     return pd.DataFrame(
         {

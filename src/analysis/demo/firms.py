@@ -20,7 +20,8 @@ mixture with overdispersion :data:`NB_ALPHA`) with mean::
   ``log(. + 1)`` is :func:`analysis.champions.mint_log_indicator` — exactly the
   regressor of :func:`analysis.champions.fit_count_models`;
 * ``beta`` = :data:`HC_MINT_ELASTICITY`, reported as ``hc_mint_elasticity``;
-* ``gamma_land`` are Land effects drawn from N(0, :data:`LAND_EFFECT_SD`²);
+* ``gamma_land`` are Land effects: :data:`LAND_EFFECT_BASE` (shaped like the real
+  pattern) plus N(0, :data:`LAND_EFFECT_SD`²) noise;
 * ``a`` makes the expected total :data:`N_FIRMS`.
 
 Firm attributes (revenue, rank, awareness, ...) are drawn independently of the
@@ -34,7 +35,10 @@ Quirks (listed with their firm ids in the truth): revenue written as text
 (``1,2 Mrd. €``, ``850 Mio``, ``850 Mio. EUR``, ``1.234.567``, ``1,234,567``), a
 duplicated firm (name spelt with another legal form), postcodes that do not exist,
 firms with an empty postcode but an 8-digit AGS, postcodes that lost their leading
-zero, missing awareness or export share.
+zero, missing awareness or export share, and :data:`N_SHARED_POSTCODE` firms on a
+postcode that spans two Kreise (every other firm sits on a postcode lying wholly in its
+Kreis). The analysis splits a shared postcode equally between its Kreise (the OSM
+mapping carries no weights), so those few firms are partly counted in a neighbour.
 
 Every firm has a stable ``Firmen-ID`` (``HC00001`` …) so later parts (customers)
 can refer to it. Deterministic: the RNG is
@@ -63,7 +67,30 @@ FILE = Path("firms") / "hidden_champions.csv"
 N_FIRMS = 1500
 HC_MINT_ELASTICITY = 0.4
 NB_ALPHA = 0.3
-LAND_EFFECT_SD = 0.25
+#: Land effects on the log champion rate: a fixed pattern shaped like the real one
+#: (most champions per inhabitant in Baden-Württemberg and Bayern, few in the
+#: city-states and the east) plus N(0, LAND_EFFECT_SD²) noise per seed.
+LAND_EFFECT_BASE: dict[str, float] = {
+    "01": -0.15,
+    "02": -0.6,
+    "03": 0.0,
+    "04": -0.5,
+    "05": 0.1,
+    "06": 0.1,
+    "07": 0.05,
+    "08": 0.45,
+    "09": 0.3,
+    "10": -0.1,
+    "11": -1.0,
+    "12": -0.7,
+    "13": -0.8,
+    "14": -0.4,
+    "15": -0.7,
+    "16": -0.4,
+}
+LAND_EFFECT_SD = 0.1
+#: Firms placed on a postcode that spans two Kreise (counted fractionally).
+N_SHARED_POSTCODE = 20
 SOURCE = "Synthetische Demo-Liste (Champions Workbook)"
 SOURCE_DATE = "30.06.2025"
 
@@ -229,8 +256,40 @@ _CONTINENT_LABEL = {"Europe": "Europa", "Asia": "Asien", "North America": "Norda
 _AWARENESS_LABEL = {"low": "gering", "medium": "mittel", "high": "hoch"}
 
 
+README_SECTION = """\
+## firms/ (part "firms")
+
+`firms/hidden_champions.csv`: about 1,500 invented firms in the firm-list schema
+(`analysis.sources.firms`; German labels, `;`, UTF-8 with BOM, export share in percent),
+placed in the demo postcodes. Their number per Kreis is negative binomial with mean
+`population * exp(a + 0.4 * log(mint_students_per_1000 + 1) + Land effect)`: the
+elasticity `hc_mint_elasticity` in `TRUTH.json["firms"]` is what notebook
+`03_hidden_champions` estimates. A few rows carry the quirks of real lists (revenue as
+text, a duplicate, postcodes that do not exist or lost their leading zero, an AGS
+instead of a postcode, missing values); `TRUTH.json["firms"]["quirks"]` lists them.
+"""
+
+
+def load_truth(dataset: str = "demo") -> dict | None:
+    """The firms part of the demo's ``TRUTH.json``, or ``None`` for other datasets.
+
+    Lets the notebook show whether its interval covers the injected elasticity.
+    """
+    import json
+
+    from analysis.paths import dataset_dir
+
+    if dataset != "demo":
+        return None
+    path = dataset_dir("demo") / "TRUTH.json"
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8")).get(PART)
+
+
 def _rng(seed: int) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(PART.encode())]))
+    # == analysis.demo.part_rng(seed, "firms"), spelled out so the part stands alone
+    return np.random.default_rng(np.random.SeedSequence([int(seed), zlib.crc32(PART.encode())]))
 
 
 def mint_per_1000(kreise: pd.DataFrame) -> pd.Series:
@@ -251,7 +310,8 @@ def simulate_counts(
         ``ags``, ``land_code``, ``population``, ``mint_students``.
     rng : numpy.random.Generator
     land_effects : dict, optional
-        Land code → effect; drawn from N(0, LAND_EFFECT_SD²) when not given.
+        Land code → effect; :data:`LAND_EFFECT_BASE` plus N(0, LAND_EFFECT_SD²)
+        noise when not given.
 
     Returns
     -------
@@ -261,7 +321,11 @@ def simulate_counts(
     """
     lands = sorted(kreise["land_code"].astype("str").unique())
     if land_effects is None:
-        land_effects = dict(zip(lands, rng.normal(0.0, LAND_EFFECT_SD, len(lands)), strict=True))
+        noise = rng.normal(0.0, LAND_EFFECT_SD, len(lands))
+        land_effects = {
+            land: LAND_EFFECT_BASE.get(land, 0.0) + float(e)
+            for land, e in zip(lands, noise, strict=True)
+        }
     gamma = land_effects
     x = mint_log_indicator(mint_per_1000(kreise))
     population = kreise["population"].to_numpy(dtype="float64")
@@ -310,12 +374,22 @@ def simulate_firms(geo, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.Data
     kreis_of_firm = np.repeat(counts["ags"].to_numpy(), counts["count"].to_numpy())
     n = len(kreis_of_firm)
 
-    # a postcode row of the firm's Kreis, each row equally likely
+    # A postcode of the firm's Kreis: one lying wholly in the Kreis, each equally likely
+    # (the firm's Kreis is then known exactly); N_SHARED_POSTCODE firms instead sit on a
+    # postcode that reaches into a neighbouring Kreis, which the analysis splits.
     plz = geo.plz.sort_values(["kreis_ags", "plz", "ags8"], ignore_index=True)
-    groups = plz.groupby("kreis_ags").indices
-    picks = np.array(
-        [groups[k][rng.integers(len(groups[k]))] for k in kreis_of_firm], dtype=np.int64
-    )
+    spans = plz.groupby("plz")["kreis_ags"].transform("nunique") > 1
+    # row labels (= positions: plz has a fresh RangeIndex) of each Kreis's postcodes
+    own = {k: v.to_numpy() for k, v in plz[~spans].groupby("kreis_ags").groups.items()}
+    every = {k: v.to_numpy() for k, v in plz.groupby("kreis_ags").groups.items()}
+    shared = {k: v.to_numpy() for k, v in plz[spans].groupby("kreis_ags").groups.items()}
+    pool = {k: own.get(k, every[k]) for k in every}
+    picks = np.array([pool[k][rng.integers(len(pool[k]))] for k in kreis_of_firm], dtype=np.int64)
+    candidates = np.flatnonzero([k in shared for k in kreis_of_firm])
+    moved = rng.choice(candidates, size=min(N_SHARED_POSTCODE, len(candidates)), replace=False)
+    for i in np.sort(moved):
+        rows = shared[kreis_of_firm[i]]
+        picks[i] = rows[rng.integers(len(rows))]
     where = plz.iloc[picks].reset_index(drop=True) if n else plz.iloc[:0]
 
     sector_idx = rng.choice(
@@ -360,6 +434,7 @@ def simulate_firms(geo, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.Data
             "public_awareness": awareness.astype("str"),
         }
     )
+    firms.attrs["shared_postcode"] = sorted(firms["firm_id"].iloc[moved].tolist())
     return firms, counts
 
 
@@ -392,16 +467,18 @@ def _rows(firms: pd.DataFrame, rng: np.random.Generator, geo) -> tuple[list[list
     """The file's rows with quirks, and the quirk truths."""
     n = len(firms)
     order = rng.permutation(n)  # a list is not sorted by Kreis
-    picked = rng.choice(n, size=min(n, 24), replace=False).tolist()
+    on_shared = np.flatnonzero(firms["firm_id"].isin(firms.attrs.get("shared_postcode", [])))
+    free = np.setdiff1d(np.arange(n), on_shared)
+    picked = rng.choice(free, size=min(len(free), 24), replace=False).tolist()
     text_rev = set(picked[:15])
     missing_awareness = set(picked[15:18])
     missing_share = set(picked[18:20])
     ags_only = set(picked[20:22])
     bad_plz = set(picked[22:24])
     zero = np.flatnonzero(firms["plz"].str.startswith("0").to_numpy())
-    zero = np.setdiff1d(zero, picked)
+    zero = np.setdiff1d(zero, [*picked, *on_shared])
     lost_zero = set(rng.choice(zero, size=min(3, len(zero)), replace=False).tolist())
-    rest = np.setdiff1d(np.arange(n), [*picked, *lost_zero])
+    rest = np.setdiff1d(free, [*picked, *lost_zero])
     duplicate = int(rng.choice(rest)) if len(rest) else None
     known = set(geo.plz["plz"])
     rows: list[list[str]] = []
@@ -458,6 +535,7 @@ def _rows(firms: pd.DataFrame, rng: np.random.Generator, geo) -> tuple[list[list
         "postcode_lost_leading_zero": sorted(firms["firm_id"].iloc[sorted(lost_zero)].tolist()),
         "missing_awareness": sorted(firms["firm_id"].iloc[sorted(missing_awareness)].tolist()),
         "missing_export_share": sorted(firms["firm_id"].iloc[sorted(missing_share)].tolist()),
+        "shared_postcode": firms.attrs.get("shared_postcode", []),
     }
     return rows, quirks | {"_revenue": revenue}
 
@@ -523,6 +601,7 @@ def write_part(out: Path, geo, seed: int) -> dict:
         ),
         "intercept": counts.attrs["intercept"],
         "land_effects": counts.attrs["land_effects"],
+        "land_effect_base": LAND_EFFECT_BASE,
         "land_effect_sd": LAND_EFFECT_SD,
         "expected_total": N_FIRMS,
         "n_firms": len(firms),

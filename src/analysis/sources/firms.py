@@ -380,10 +380,11 @@ def read_firm_list(path: str | Path, *, sheet: str | None = None) -> FirmList:
         from analysis.notebook import note_input
 
         dates = result.frame["source_date"].dropna()
+        sources = sorted(result.frame["source"].dropna().unique())
         note_input(
             path,
             source=f"{SOURCE_LABEL} ({path.name})",
-            credit="",
+            credit="; ".join(sources[:3]) + (" …" if len(sources) > 3 else ""),
             reference_date=str(dates.max()) if len(dates) else "",
         )
     except Exception:  # pragma: no cover - noting inputs must never break reading
@@ -972,6 +973,18 @@ class _Builder:
                 continue
             if isinstance(cell, float) and not cell.is_integer():
                 text = f"{cell:.2f}".rstrip("0")  # an Excel number 28.4 for WZ 28.4
+            if re.fullmatch(r"\d{3,5}", text):
+                # "2841" / "28410": the WZ class or subclass written without points
+                text = f"{text[:2]}.{text[2:4]}" + (f".{text[4]}" if len(text) == 5 else "")
+                self.note(
+                    row,
+                    label,
+                    "sector_code",
+                    "info",
+                    f"'{_cell_text(cell)}' read as '{text}'",
+                    _cell_text(cell),
+                    text,
+                )
             m = re.fullmatch(
                 r"(?i)(?:wz\s*(?:2008)?\s*:?\s*)?([a-u])?\s*(\d{2}(?:\.\d{1,2}(?:\.\d)?)?)", text
             )
@@ -988,7 +1001,7 @@ class _Builder:
                 divisions.append(None)
                 continue
             code = m[2]
-            if code != text:
+            if code != text and not re.fullmatch(r"\d{3,5}", _cell_text(cell)):
                 self.note(
                     row, label, "sector_code", "info", f"'{text}' read as '{code}'", text, code
                 )

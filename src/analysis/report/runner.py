@@ -492,7 +492,8 @@ def _execute_job(spec: dict) -> dict:
 
     started = time.monotonic()
     started_at = utc_now()
-    status, error, attempts = "ok", "", 0
+    # Stays "interrupted" only if Ctrl-C (KeyboardInterrupt) ends the loop below.
+    status, error, attempts = "interrupted", "", 0
     # The kernel inherits this process's stderr; its start-up chatter (ipykernel's
     # "running over TCP" warning, debugger notices) belongs in the run log, not on the
     # terminal of a scheduled job.
@@ -531,6 +532,7 @@ def _execute_job(spec: dict) -> dict:
                 break
             except Exception as exc:  # noqa: BLE001 - kernel death, timeouts, startup failures
                 if _is_storage_error(exc):
+                    status, error = "failed", f"cannot write: {exc}"
                     raise
                 status = "failed"
                 name = type(exc).__name__

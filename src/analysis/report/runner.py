@@ -940,7 +940,11 @@ class ReportStore:
 
 def _forwarded_env() -> dict[str, str]:
     """Settings a remote (Dask) worker needs to see the same project and data."""
-    return {k: v for k, v in os.environ.items() if k.startswith("WORKBOOK_")}
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if k.startswith("WORKBOOK_") and not k.startswith("WORKBOOK_NOTIFY")  # may hold a secret
+    }
 
 
 def _spec(

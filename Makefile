@@ -35,7 +35,12 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name workbook --display-name "Champions Workbook" >/dev/null
 	@touch $(STAMP)
 
-demo $(DEMO): | $(STAMP)
+# The demo is regenerated when its generator changes (same seed → same bytes).
+DEMO_SOURCES := $(wildcard src/analysis/demo/*.py)
+$(DEMO): $(DEMO_SOURCES) | $(STAMP)
+	$(BIN)/workbook demo --seed 1
+
+demo: $(STAMP)
 	$(BIN)/workbook demo --seed 1
 
 lint: $(STAMP)

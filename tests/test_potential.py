@@ -467,7 +467,7 @@ def test_location_sentence_counts_every_account(plz_map) -> None:
     )
     text = potential.location_sentence(locate_accounts(accounts, plz_map))
     assert text.startswith("1 of 2 accounts (50.0%)")
-    assert "1 no postcode" in text
+    assert "<5 no postcode" in text  # small counts never printed
 
 
 # --------------------------------------------------------------------------- champions
@@ -589,3 +589,53 @@ def test_sentences_never_print_a_customer_count_below_five() -> None:
     assert "largest of them by revenue is Beta AG (Zwei)" in text
     assert "precision of 1.000 and a recall of 0.500" in text
     assert potential.count_text(0) == "<5" and potential.count_text(12.4) == "12"
+
+
+def test_count_table_hides_small_counts_so_the_total_does_not_reveal_them() -> None:
+    # Arrange
+    counts = pd.Series({"placed": 120, "abroad": 3, "no postcode": 9, "invalid": 0})
+
+    # Act
+    table = potential.count_table(counts)
+
+    # Assert
+    assert table.loc["abroad", "accounts"] == "x"
+    assert table.loc["invalid", "accounts"] == "0"
+    assert table.loc["Total", "accounts"] == "132"
+    assert (table["accounts"] == "x").sum() >= 2  # complementary suppression
+    assert table.loc["placed", "share"] in {"90.9%", "x"}
+
+
+def test_exposure_falls_back_to_population_without_employment() -> None:
+    frame = pd.DataFrame({"employees": [np.nan, np.nan, 5.0], "population": [1.0, 2.0, 3.0]})
+    assert potential.choose_exposure(frame) == "population"
+    assert potential.choose_exposure(frame.assign(employees=[1.0, 2.0, 3.0])) == "employees"
+    with pytest.raises(ParameterError):
+        potential.choose_exposure(frame.assign(population=np.nan))
+
+
+@pytest.mark.mirror
+def test_accounts_at_real_postcodes_land_in_their_real_kreise(mirror) -> None:
+    # Arrange
+    from analysis.sources.plz import read_plz
+
+    plz_map = read_plz(mirror / "plz_osm" / "zuordnung_plz_ort.csv")
+    accounts = pd.DataFrame(
+        {
+            "account_id": ["goe", "muc", "dd", "ber", "zrh", "none"],
+            "billing_postal_code": ["37073", "80331", "1067", "D-10115", "8001", ""],
+            "billing_country_code": ["DE", "DE", "DE", "", "CH", "DE"],
+            "billing_country": ["", "", "", "Deutschland", "Schweiz", ""],
+        }
+    )
+
+    # Act
+    located = locate_accounts(accounts, plz_map)
+
+    # Assert: Göttingen, München, Dresden (leading zero lost), Berlin (D- prefix)
+    kreis = located.placed.groupby("account_id")["kreis_ags"].first()
+    assert kreis.to_dict() == {"goe": "03159", "muc": "09162", "dd": "14612", "ber": "11000"}
+    assert dict(zip(located.unplaced["account_id"], located.unplaced["status"], strict=True)) == {
+        "zrh": "foreign",
+        "none": "missing",
+    }

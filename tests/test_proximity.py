@@ -183,11 +183,11 @@ def test_coverage_is_the_weighted_share_within_the_radius() -> None:
 @pytest.mark.mirror
 def test_gemeinde_centroids_agree_with_polygon_centroids_on_real_data(mirror) -> None:
     # Arrange
-    from analysis.sources.gv_isys import read_gv_gemeinden
+    from analysis.proximity import load_gemeinde_coordinates
     from analysis.sources.plz import read_plz
     from analysis.sources.vg2500 import read_geojson
 
-    gemeinden = read_gv_gemeinden(mirror / "gv_isys_2024" / "AuszugGV2QAktuell.xlsx")
+    gemeinden = load_gemeinde_coordinates("official", root=mirror.parent)
     geometry = read_geojson(mirror / "bkg_vg2500" / "vg2500_krs_wgs84.geojson")
 
     # Act
@@ -202,6 +202,8 @@ def test_gemeinde_centroids_agree_with_polygon_centroids_on_real_data(mirror) ->
     sites = sales_sites("37073, 80331", points)
 
     # Assert: 400 Kreise; population centres lie near the geometric ones
+    assert len(gemeinden) > 10_000 and gemeinden["lat"].notna().mean() > 0.99
+    assert load_gemeinde_coordinates("demo") is None
     assert len(by_population) == 400 and (by_population["method"] == "gemeinden").all()
     assert np.nanmax(gap) < 30
     assert np.median(gap) < 5

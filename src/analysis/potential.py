@@ -488,6 +488,31 @@ class PotentialModel:
         return int(self.frame["expected"].notna().sum())
 
 
+def choose_exposure(
+    frame: pd.DataFrame,
+    candidates: Sequence[str] = ("employees", "population"),
+    *,
+    min_share: float = 0.9,
+) -> str:
+    """The first exposure column that is positive for at least ``min_share`` of Kreise.
+
+    Employment is the better exposure for B2B customers, but an official table may
+    lack it for the latest date (13111 shows only ``-`` at some reference dates);
+    population is then the fallback.
+
+    Raises
+    ------
+    ParameterError
+        When no candidate is usable.
+    """
+    for col in candidates:
+        if col in frame.columns and (frame[col] > 0).mean() >= min_share:
+            return col
+    raise ParameterError(
+        "exposure", f"none of {list(candidates)} is positive for {min_share:.0%} of the Kreise"
+    )
+
+
 def fit_potential(
     frame: pd.DataFrame,
     outcome: str = "customers",
@@ -713,8 +738,8 @@ def white_space(
     DataFrame
         Ranked (``rank`` 1 = largest shortfall): ``ags``, ``name`` (if present),
         ``expected``, ``observed``, ``ratio``, ``ratio_ci_low``, ``ratio_ci_high``,
-        ``shortfall`` (E − O), ``p_below``, ``hc_count``, ``employees`` (if present),
-        ``reason``. ``attrs``: ``min_expected`` (the threshold used), ``level``,
+        ``shortfall`` (E − O), ``p_below``, ``hc_count``, the model's exposure
+        (e.g. ``employees``), ``reason``. ``attrs``: ``min_expected`` (the threshold used), ``level``,
         ``max_ratio``, ``n_high_potential``.
     """
     _check_level(level)
@@ -755,7 +780,7 @@ def white_space(
             "shortfall",
             "p_below",
             "hc_count",
-            "employees",
+            model.exposure,
             "reason",
         )
         if c in chosen.columns
@@ -836,13 +861,63 @@ def publishable(
     return out
 
 
+def count_table(counts: pd.Series, *, threshold: int = 5, label: str = "accounts") -> pd.DataFrame:
+    """A one-column table of record counts with a total, small counts hidden.
+
+    Counts from 1 to ``threshold - 1`` show ``x``, and so does whatever else would
+    reveal them through the total (complementary suppression with
+    :func:`analysis.privacy.suppress_small_cells`); zeros are shown.
+
+    Parameters
+    ----------
+    counts : Series
+        Counts by category (no total).
+    label : str
+        Name of the count column.
+
+    Returns
+    -------
+    DataFrame
+        Index: the categories and ``Total``; ``label`` and ``share`` (text).
+        ``attrs["note"]``.
+    """
+    from analysis.privacy import suppress_small_cells
+
+    frame = counts.astype("float64").to_frame(label)
+    hidden = suppress_small_cells(frame, threshold=threshold, totals="columns")
+    mask = hidden.attrs["suppressed"][label].to_numpy()
+    total = float(frame[label].sum())
+    values = [*frame[label].tolist(), total]
+    out = pd.DataFrame(
+        {
+            label: ["x" if m else f"{v:,.0f}" for v, m in zip(values, mask, strict=True)],
+            "share": [
+                "x" if m else (f"{v / total:.1%}" if total else "–")
+                for v, m in zip(values, mask, strict=True)
+            ],
+        },
+        index=pd.Index([*frame.index, "Total"], name=counts.index.name),
+    )
+    out.attrs = {"note": hidden.attrs["note"], "n_suppressed": int(mask.sum())}
+    return out
+
+
+def location_table(located: LocatedAccounts, threshold: int = 5) -> pd.DataFrame:
+    """:attr:`LocatedAccounts.summary` for a report: accounts by status, small counts hidden.
+
+    See :func:`count_table`; the total always shows every account.
+    """
+    counts = located.summary.set_index("status")["accounts"].drop("total")
+    return count_table(counts.rename_axis("status"), threshold=threshold)
+
+
 def location_sentence(located: LocatedAccounts) -> str:
     """One sentence on how many accounts were placed and why the others were not."""
     s = located.summary.set_index("status")
     n = located.n_accounts
     placed = int(s.loc[STATUS_LABELS["placed"], "accounts"])
     parts = [
-        f"{int(s.loc[label, 'accounts']):,} {label.split(' (')[0]}"
+        f"{count_text(s.loc[label, 'accounts'])} {label.split(' (')[0]}"
         for key, label in STATUS_LABELS.items()
         if key != "placed" and s.loc[label, "accounts"] > 0
     ]

@@ -21,6 +21,7 @@ Sales locations are a parameter: a list of postcodes (:func:`sales_sites`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -382,11 +383,20 @@ def coverage_table(
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def load_gemeinde_coordinates(dataset: str = "official") -> pd.DataFrame | None:
+def load_gemeinde_coordinates(
+    dataset: str = "official", *, root: str | Path | None = None
+) -> pd.DataFrame | None:
     """Gemeinde coordinates and population from the dataset's GV-ISys workbook, or None.
 
     The official dataset carries ``official/gv_isys_2024/AuszugGV…Aktuell.xlsx``
     (``workbook data fetch``); the demo has no Gemeinde coordinates (None).
+
+    Parameters
+    ----------
+    dataset : {"demo", "official"}
+    root : path, optional
+        Dataset root to read instead (its ``official/`` folder), e.g. the shared
+        mirror's parent.
 
     Returns
     -------
@@ -397,7 +407,8 @@ def load_gemeinde_coordinates(dataset: str = "official") -> pd.DataFrame | None:
     from analysis.catalogue import local_path
     from analysis.paths import dataset_dir
 
-    path = local_path("gv-isys", dataset_dir(dataset) / "official")
+    base = Path(root) if root is not None else dataset_dir(dataset)
+    path = local_path("gv-isys", base / "official")
     if path is None or path.suffix.lower() != ".xlsx":
         return None
     from analysis.notebook import note_input

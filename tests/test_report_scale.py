@@ -259,6 +259,38 @@ def test_second_run_of_many_cached_reports_writes_the_index_once(project, worker
     assert {e["status"] for e in state["entries"].values()} == {"cached"}
 
 
+def test_report_whose_inputs_are_missing_is_skipped_not_failed(project, worker, capsys):
+    plan = _plan(
+        project,
+        "reports:\n"
+        "  - name: sales\n    notebook: profile.ipynb\n    requires: [crm]\n"
+        "  - name: regions\n    notebook: profile.ipynb\n    requires: [official]\n",
+    )
+    args = ["report", "--plan", str(plan), "--dataset", "demo", "--jobs", "1"]
+
+    assert cli.main(args) == 0, "a skipped report is no failure"
+
+    out = capsys.readouterr().out
+    assert "skipped" in out and "needs demo/crm/ (not present)" in out
+    assert [c["report"] for c in worker.calls] == ["regions"]
+    state = json.loads((project / "reports" / "index.json").read_text())
+    sales = next(e for k, e in state["entries"].items() if k.startswith("sales/"))
+    assert sales["status"] == "skipped" and sales["runs"] == []
+    assert "needs demo/crm/ (not present)" in (project / "reports" / "index.html").read_text()
+    (project / "demo" / "crm").mkdir()
+    (project / "demo" / "crm" / "Account.csv").write_text('"Id"\n')
+    assert cli.main(args) == 0
+    # The new file changed the dataset's fingerprint, so "regions" re-runs as well.
+    assert sorted(c["report"] for c in worker.calls[1:]) == ["regions", "sales"]
+    with pytest.raises(InputError, match="requires must be a list of official, firms, crm"):
+        load_plan(
+            _plan(
+                project, "reports:\n  - name: s\n    notebook: profile.ipynb\n    requires: cr\n"
+            ),
+            dataset="demo",
+        )
+
+
 # --------------------------------------------------------------------------- diff and retention
 
 

@@ -81,11 +81,12 @@ def render_index(state: dict) -> str:
                 links.append(f'<a href="{esc(run_base)}/{esc(last["html"])}">partial page</a>')
         if last.get("run_id") and "run.log" in files:
             links.append(f'<a href="{esc(run_base)}/run.log">log</a>')
-        error = (
-            f'<div class="wb-error">{esc(str(last.get("error", ""))[:300])}</div>'
-            if last.get("status") == "failed"
-            else ""
-        )
+        if status == "skipped":
+            error = f'<div class="wb-note">{esc(str(entry.get("skip_reason", ""))[:300])}</div>'
+        elif last.get("status") == "failed":
+            error = f'<div class="wb-error">{esc(str(last.get("error", ""))[:300])}</div>'
+        else:
+            error = ""
         changes = _changes(last) if last.get("status") == "ok" else ""
         dataset = (entry.get("parameters") or {}).get("dataset", "")
         demo = ' <span class="wb-tag">synthetic demo data</span>' if dataset == "demo" else ""
@@ -112,6 +113,7 @@ def render_index(state: dict) -> str:
           font-size: .75rem; margin-left: .3rem; }
 .wb-error { color: #b3261e; font-size: .8rem; max-width: 28rem; text-align: left; }
 .wb-changed { color: #8a4b00; font-size: .8rem; }
+.wb-note { color: #5b6270; font-size: .8rem; max-width: 28rem; }
 .wb-changed b { font-weight: 600; }
 .wb-index td, .wb-index th { text-align: left; }
 .wb-tag, .wb-badge, .wb-when { white-space: nowrap; }

@@ -14,6 +14,7 @@ parameter set or a grid of them::
         keep: 30                               # optional per-report overrides of the
         diff: {relative: 0.05}                 # plan-wide settings below
         timeout: 600
+        requires: [crm]                        # skipped when data/raw/crm/ is empty
     keep: 20                 # runs kept per report and parameter set (the last good one always)
     diff: {relative: 0.01, absolute: 0}   # key-figure changes flagged in the run diff
     timeout: 1800            # cell timeout in seconds (none when absent)
@@ -44,9 +45,11 @@ DEFAULT_KEEP = 20
 DEFAULT_HEARTBEAT_S = 30.0
 #: Settings allowed at the top of a plan and (all but heartbeat) per report.
 SETTINGS = ("keep", "diff", "timeout", "heartbeat")
+#: Input folders of a dataset (see :func:`analysis.paths.dataset_dir`) a report may need.
+INPUT_FOLDERS = ("official", "firms", "crm")
 TOP_LEVEL_KEYS = {"dataset", "reports", "description", *SETTINGS}
 REPORT_KEYS = {"name", "notebook", "parameters", "grid", "demo", "official", "description",
-               *SETTINGS}  # fmt: skip
+               "requires", *SETTINGS}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -242,6 +245,15 @@ def load_plan(
                 path, f"report {name!r}: unknown key(s) {', '.join(sorted(unknown_keys))}"
             )
         options = {**defaults_settings, **plan_settings(entry, path, f"report {name!r}")}
+        requires = entry.get("requires") or []
+        if not isinstance(requires, list) or not set(requires) <= set(INPUT_FOLDERS):
+            raise InputError(
+                path,
+                f"report {name!r}: requires must be a list of {', '.join(INPUT_FOLDERS)}, "
+                f"got {requires!r}",
+            )
+        if requires:
+            options["requires"] = list(requires)
         notebook = (root / entry["notebook"]).resolve()
         if not notebook.is_file():
             raise InputError(path, f"report {name!r}: notebook {entry['notebook']} not found")

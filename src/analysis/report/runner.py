@@ -871,6 +871,21 @@ class ReportStore:
         entry["notebook"] = previous.get("notebook")
         entry["parameters"] = previous.get("parameters")
         entry["status"] = "cached"
+        entry.pop("skip_reason", None)
+        entry["checked_at"] = utc_now()
+        self._dirty = True
+        if write or self._state is None:
+            with _sigint_deferred():
+                self._save_state(state)
+
+    def note_skipped(self, job: Job, reason: str, *, write: bool = True) -> None:
+        """Mark a job as skipped (its inputs are missing); earlier runs stay listed."""
+        state = self.load_state()
+        entry = self._entry(state, job)
+        entry["notebook"] = _relative(job.notebook)
+        entry["parameters"] = job.parameters
+        entry["status"] = "skipped"
+        entry["skip_reason"] = reason
         entry["checked_at"] = utc_now()
         self._dirty = True
         if write or self._state is None:
@@ -881,6 +896,7 @@ class ReportStore:
         entry["notebook"] = manifest.get("notebook")
         entry["parameters"] = manifest.get("parameters")
         entry["status"] = manifest["status"]
+        entry.pop("skip_reason", None)
         diff = manifest.get("diff") or {}
         flagged = [c for c in diff.get("changes", []) if c.get("flagged")]
         entry["runs"].append(
@@ -947,15 +963,19 @@ def _forwarded_env() -> dict[str, str]:
     }
 
 
+def _relative(path: Path) -> str:
+    try:
+        return str(Path(path).relative_to(project_root()))
+    except ValueError:
+        return str(path)
+
+
 def _spec(
     job: Job, store: ReportStore, cache_key: str, commit: str, timeout, executor, heartbeat
 ) -> dict:
     run_id = new_run_id()
     root = project_root()
-    try:
-        notebook_rel = str(job.notebook.relative_to(root))
-    except ValueError:
-        notebook_rel = str(job.notebook)
+    notebook_rel = _relative(job.notebook)
     return {
         "report": job.report,
         "notebook": str(job.notebook),
@@ -1150,6 +1170,17 @@ def _run_in_session(
     counts = outcome.counts
     pending: list[tuple[Job, dict]] = []
     for job in jobs:
+        missing = _missing_inputs(job)
+        if missing:
+            reason = f"needs {', '.join(missing)} (not present)"
+            store.note_skipped(job, reason, write=False)
+            counts["skipped"] += 1
+            outcome.results.append(
+                {"key": job.key, "status": "skipped", "run_id": None, "duration_s": None,
+                 "error": reason}
+            )  # fmt: skip
+            progress.line(job, "skipped", None, reason)
+            continue
         key = fingerprints.cache_key(job)
         previous = None if force else store.last_good(job)
         if previous and previous.get("cache_key") == key:
@@ -1199,6 +1230,24 @@ def _run_in_session(
         _run_dask(pending, scheduler, finish)
     else:
         _run_local(pending, n_jobs or os.cpu_count() or 1, finish)
+
+
+def _missing_inputs(job: Job) -> list[str]:
+    """Input folders a job ``requires`` that are absent or empty in its dataset."""
+    dataset = str(job.parameters.get("dataset", "demo"))
+    if dataset not in DATASETS:
+        return []
+    root = dataset_dir(dataset)
+    missing = []
+    for folder in job.options.get("requires", ()):
+        path = root / folder
+        if not path.is_dir() or not any(p.is_file() for p in path.rglob("*")):
+            try:
+                shown = str(path.relative_to(project_root())) + "/"
+            except ValueError:
+                shown = f"{path}/"
+            missing.append(shown)
+    return missing
 
 
 def _retry_spec(spec: dict) -> dict:

@@ -76,3 +76,24 @@ def test_describe_rank_without_data_says_so(kreise):
     profile = region_profile(kreise, "01002")
     text = describe_rank(profile, "Bstadt", "Income per taxpayer (wage proxy)")
     assert text == "There is no data on income per taxpayer (wage proxy) in this dataset."
+
+
+def test_peer_columns_skip_what_the_region_lacks(kreise):
+    from analysis.profile import available_indicators, peer_columns
+
+    frame = kreise.assign(employees_per_1000=[500.0, None, 300.0, 600.0])
+    available, _ = available_indicators(frame)
+    assert "employees_per_1000" in peer_columns(available)
+    assert "employees_per_1000" not in peer_columns(available, frame, "01002")
+    assert "mint_share_of_students_pct" not in peer_columns(available)
+
+
+def test_suppressed_value_gets_a_sentence_and_no_rank(kreise):
+    from analysis.profile import figure_of
+
+    frame = kreise.assign(mint_students_per_1000=[10.0, None, 20.0, 20.0])
+    profile = region_profile(frame, "01002")
+    label = "MINT students per 1,000 inhabitants"
+    assert "no published value" in describe_rank(profile, "Bstadt", label)
+    assert figure_of(profile, label) is None
+    assert figure_of(region_profile(frame, "01003"), label) == 1

@@ -165,6 +165,11 @@ def describe_rank(profile: pd.DataFrame, name: str, indicator_label: str) -> str
     if indicator_label not in profile.index:
         return f"There is no data on {indicator_label.lower()} in this dataset."
     row = profile.loc[indicator_label]
+    if pd.isna(row["value"]):
+        return (
+            f"{name} has no published value for {indicator_label.lower()} "
+            "(the statistical office suppressed or did not report it)."
+        )
     position = (
         "in the top tenth"
         if row["percentile"] >= 90
@@ -229,17 +234,48 @@ def describe_coverage(indicators: pd.DataFrame, missing: list[Indicator]) -> str
     return text
 
 
-#: Indicators that define "similar" for peers: intensity measures, not size alone.
+#: Indicators that define "similar" for peers: intensity measures, not size alone. The
+#: MINT share of students is left out: it is undefined for the many Kreise without a
+#: university, which would then have no peers and no peer group.
 PEER_COLUMNS = (
     "mint_students_per_1000",
-    "mint_share_of_students_pct",
     "employees_per_1000",
     "population",
     "population_change_pct",
 )
 
 
-def peer_columns(available: list[Indicator]) -> list[str]:
-    """The peer-defining indicators that this dataset has."""
+def peer_columns(
+    available: list[Indicator],
+    indicators: pd.DataFrame | None = None,
+    region: str | None = None,
+) -> list[str]:
+    """The peer-defining indicators that this dataset has (and the region has a value for).
+
+    Parameters
+    ----------
+    available : list of Indicator
+        From :func:`available_indicators`.
+    indicators : DataFrame, optional
+        With ``region``: columns where the region's value is missing (e.g. a
+        suppressed cell) are left out, so the region still gets peers.
+    region : str, optional
+    """
     have = {a.column for a in available}
-    return [c for c in PEER_COLUMNS if c in have]
+    columns = [c for c in PEER_COLUMNS if c in have]
+    if indicators is not None and region is not None:
+        row = _by_ags(indicators).loc[region]
+        columns = [c for c in columns if pd.notna(row[c])]
+    return columns
+
+
+def figure_of(
+    profile: pd.DataFrame, indicator_label: str, column: str = "rank"
+) -> float | int | None:
+    """A profile cell as a plain number for :func:`analysis.record` (None when missing)."""
+    if indicator_label not in profile.index:
+        return None
+    value = profile.loc[indicator_label, column]
+    if pd.isna(value):
+        return None
+    return int(value) if column in {"rank", "of"} else float(value)

@@ -21,6 +21,7 @@ Sales locations are a parameter: a list of postcodes (:func:`sales_sites`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -426,3 +427,91 @@ def load_gemeinde_coordinates(
     )
     out.attrs = dict(frame.attrs)
     return out
+
+
+@dataclass(frozen=True)
+class ProximityResult:
+    """Distances of Kreise and accounts to the nearest sales location, and coverage."""
+
+    sites: pd.DataFrame
+    centroids: pd.DataFrame
+    kreis_distance: pd.DataFrame
+    account_distance: pd.DataFrame
+    coverage: pd.DataFrame
+
+
+def proximity_analysis(
+    kreis_frame: pd.DataFrame,
+    placed_accounts: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    plz_map: pd.DataFrame,
+    kreis_codes: pd.Series,
+    *,
+    sales_locations: str | Sequence[str],
+    radius_km: float,
+    exposure: str,
+    gemeinden: pd.DataFrame | None = None,
+    geometry: pd.DataFrame | None = None,
+) -> ProximityResult:
+    """Kreise and accounts against the nearest sales location, with coverage at three radii.
+
+    Parameters
+    ----------
+    kreis_frame : DataFrame
+        One row per Kreis with ``ags``, ``expected``, ``hc_count`` and ``exposure``.
+    placed_accounts : DataFrame
+        Accounts placed in Kreise (``account_id``, ``plz5``, ``share``).
+    outcomes : DataFrame
+        ``account_id`` and ``is_customer``.
+    plz_map : DataFrame
+        Postcode map (for postcode coordinates).
+    kreis_codes : Series
+        Kreis codes to locate.
+    sales_locations : str or sequence of str
+        Postcodes of the sales locations.
+    radius_km : float
+        The coverage radius of interest (coverage is also given at 50 km and twice it).
+    exposure : str
+        Exposure column of ``kreis_frame`` (also reported as covered share).
+
+    Returns
+    -------
+    ProximityResult
+        ``coverage`` has rows accounts, customers, expected customers (potential),
+        Hidden Champions, ``exposure`` and columns ``≤ R km``.
+    """
+    centroids = kreis_centroids(kreis_codes, gemeinden=gemeinden, geometry=geometry)
+    points = plz_coordinates(plz_map, centroids, gemeinden=gemeinden)
+    sites = sales_sites(sales_locations, points)
+    kreis_points = kreis_frame.merge(centroids, on="ags", how="left")
+    kreis_distance = pd.concat(
+        [kreis_points, nearest_site(kreis_points["lat"], kreis_points["lon"], sites)], axis=1
+    )
+    account_points = (
+        placed_accounts.merge(points, left_on="plz5", right_on="plz", how="left")
+        .merge(outcomes[["account_id", "is_customer"]], on="account_id", how="left")
+        .reset_index(drop=True)
+    )
+    account_distance = pd.concat(
+        [account_points, nearest_site(account_points["lat"], account_points["lon"], sites)],
+        axis=1,
+    )
+    account_distance = account_distance.assign(
+        customer=account_distance["share"] * account_distance["is_customer"].astype(float)
+    )
+    radii = sorted({50, radius_km, 2 * radius_km})
+    table = pd.concat(
+        [
+            coverage_table(account_distance, {"accounts": "share", "customers": "customer"}, radii),
+            coverage_table(
+                kreis_distance,
+                {
+                    "expected customers (potential)": "expected",
+                    "Hidden Champions": "hc_count",
+                    exposure: exposure,
+                },
+                radii,
+            ),
+        ]
+    )
+    return ProximityResult(sites, centroids, kreis_distance, account_distance, table)

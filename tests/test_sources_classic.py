@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -16,17 +15,10 @@ from analysis.sources.genesis import TIDY_COLUMNS, kreise_only
 FIXTURES = Path(__file__).parent / "fixtures" / "official"
 
 
-@pytest.fixture(scope="module")
-def official() -> Path:
-    root = Path(
-        os.environ.get(
-            "WORKBOOK_SHARED_DATA",
-            Path(__file__).resolve().parents[2] / "shared" / "data" / "official",
-        )
-    )
-    if not root.is_dir():
-        pytest.skip(f"mirror of official files not found at {root}")
-    return root
+@pytest.fixture(scope="session")
+def official(mirror) -> Path:
+    """The mirror of real official files (conftest skips when it is absent)."""
+    return mirror
 
 
 def _copy_with(tmp_path: Path, name: str, old: bytes, new: bytes) -> Path:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -18,17 +17,10 @@ from analysis.sources import FORMATS, read_any, sniff_format
 FIXTURES = Path(__file__).parent / "fixtures" / "official"
 
 
-@pytest.fixture(scope="module")
-def official() -> Path:
-    root = Path(
-        os.environ.get(
-            "WORKBOOK_SHARED_DATA",
-            Path(__file__).resolve().parents[2] / "shared" / "data" / "official",
-        )
-    )
-    if not root.is_dir():
-        pytest.skip(f"mirror of official files not found at {root}")
-    return root
+@pytest.fixture(scope="session")
+def official(mirror) -> Path:
+    """The mirror of real official files (conftest skips when it is absent)."""
+    return mirror
 
 
 def _geojson(path: Path) -> Path:

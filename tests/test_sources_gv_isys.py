@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import openpyxl
@@ -73,17 +72,10 @@ def _workbook(path: Path, records=RECORDS, header=HEADER) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def official() -> Path:
-    root = Path(
-        os.environ.get(
-            "WORKBOOK_SHARED_DATA",
-            Path(__file__).resolve().parents[2] / "shared" / "data" / "official",
-        )
-    )
-    if not root.is_dir():
-        pytest.skip(f"mirror of official files not found at {root}")
-    return root
+@pytest.fixture(scope="session")
+def official(mirror) -> Path:
+    """The mirror of real official files (conftest skips when it is absent)."""
+    return mirror
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -26,17 +25,10 @@ UTM32_PRJ = (
 QUARTER_MERIDIAN = 10_001_965.729_313
 
 
-@pytest.fixture(scope="module")
-def official() -> Path:
-    root = Path(
-        os.environ.get(
-            "WORKBOOK_SHARED_DATA",
-            Path(__file__).resolve().parents[2] / "shared" / "data" / "official",
-        )
-    )
-    if not root.is_dir():
-        pytest.skip(f"mirror of official files not found at {root}")
-    return root
+@pytest.fixture(scope="session")
+def official(mirror) -> Path:
+    """The mirror of real official files (conftest skips when it is absent)."""
+    return mirror
 
 
 def _square(e0: float, n0: float, size: float, *, clockwise: bool) -> list[list[float]]:

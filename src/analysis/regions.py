@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analysis.errors import InputError
+from analysis.lands import LAND_NAMES
 
 # numpy and pandas are imported inside the functions that use them: validating a Kreis
 # code (the report runner, before any kernel starts) must not pay for importing them.
@@ -45,25 +46,6 @@ GENESIS_CREDIT = "© Statistische Ämter des Bundes und der Länder"
 #: Credit line of every demo file.
 DEMO_CREDIT = "synthetic demo data"
 
-#: Land code → name (facts of the federal structure, not data of any table).
-LAND_NAMES: dict[str, str] = {
-    "01": "Schleswig-Holstein",
-    "02": "Hamburg",
-    "03": "Niedersachsen",
-    "04": "Bremen",
-    "05": "Nordrhein-Westfalen",
-    "06": "Hessen",
-    "07": "Rheinland-Pfalz",
-    "08": "Baden-Württemberg",
-    "09": "Bayern",
-    "10": "Saarland",
-    "11": "Berlin",
-    "12": "Brandenburg",
-    "13": "Mecklenburg-Vorpommern",
-    "14": "Sachsen",
-    "15": "Sachsen-Anhalt",
-    "16": "Thüringen",
-}
 
 #: Where the Kreis list lies under ``official/`` (derived GV-ISys layout).
 KREIS_LIST = Path("gv_isys_2024") / "kreise_2024.csv"

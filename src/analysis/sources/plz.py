@@ -19,29 +19,10 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.errors import InputError
+from analysis.lands import LAND_NAMES
 
 PLZ_COLUMNS = ("plz", "ags8", "kreis_ags", "ort", "bundesland")
 
-#: Land code (first two AGS digits) → Land name as written in the OSM file.
-#: Used to check that zero-padding restored the right key; not a list of Kreise.
-LAND_NAMES = {
-    "01": "Schleswig-Holstein",
-    "02": "Hamburg",
-    "03": "Niedersachsen",
-    "04": "Bremen",
-    "05": "Nordrhein-Westfalen",
-    "06": "Hessen",
-    "07": "Rheinland-Pfalz",
-    "08": "Baden-Württemberg",
-    "09": "Bayern",
-    "10": "Saarland",
-    "11": "Berlin",
-    "12": "Brandenburg",
-    "13": "Mecklenburg-Vorpommern",
-    "14": "Sachsen",
-    "15": "Sachsen-Anhalt",
-    "16": "Thüringen",
-}
 
 # Header variants: the OSM download, and the mirror's derived table with padded keys.
 _VARIANTS = {

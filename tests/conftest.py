@@ -15,13 +15,18 @@ def _mirror() -> Path:
     return Path(env) if env else ROOT.parent / "shared" / "data" / "official"
 
 
-@pytest.fixture(scope="session")
-def mirror() -> Path:
-    """The mirror of real official files beside the checkout (skip when absent)."""
+def mirror_or_skip() -> Path:
+    """The mirror of real official files beside the checkout; skips the test when absent."""
     path = _mirror()
     if not path.is_dir():
         pytest.skip(f"mirror of official files not found at {path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def mirror() -> Path:
+    """The mirror of real official files beside the checkout (skip when absent)."""
+    return mirror_or_skip()
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, Thread
 from pathlib import Path
 
 import pytest
+from conftest import mirror_or_skip
 
 from analysis import catalogue as cat
 from analysis import fetch as fetch_module
@@ -33,14 +34,7 @@ from analysis.fetch import (
 PLZ_FIXTURE = Path(__file__).parent / "fixtures" / "territory" / "plz_small.csv"
 
 
-def _mirror() -> Path:
-    env = os.environ.get("WORKBOOK_SHARED_DATA")
-    root = (
-        Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data" / "official"
-    )
-    if not root.is_dir():
-        pytest.skip(f"mirror of official files not found at {root}")
-    return root
+_mirror = mirror_or_skip
 
 
 def _sha(path: Path) -> str:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import mirror_or_skip
 
 from analysis.errors import InputError
 from analysis.sources.bbsr import check_weights, read_bbsr_crosswalk, read_kreis_changes
@@ -37,14 +37,7 @@ HEADER_2015 = (
 )
 
 
-def _mirror() -> Path:
-    env = os.environ.get("WORKBOOK_SHARED_DATA")
-    root = (
-        Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data" / "official"
-    )
-    if not root.is_dir():
-        pytest.skip(f"mirror of official files not found at {root}")
-    return root
+_mirror = mirror_or_skip
 
 
 def _write_xlsx(path: Path, sheets: dict[str, list[tuple]]) -> Path:

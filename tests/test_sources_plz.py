@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import mirror_or_skip
 
 from analysis.errors import InputError
 from analysis.sources.plz import read_plz
@@ -15,14 +15,7 @@ FIXTURE = Path(__file__).parent / "fixtures" / "territory" / "plz_small.csv"
 HEADER = "osm_id,ags,ort,plz,landkreis,bundesland\n"
 
 
-def _mirror() -> Path:
-    env = os.environ.get("WORKBOOK_SHARED_DATA")
-    root = (
-        Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data" / "official"
-    )
-    if not root.is_dir():
-        pytest.skip(f"mirror of official files not found at {root}")
-    return root
+_mirror = mirror_or_skip
 
 
 def test_restores_leading_zeros_and_derives_the_kreis() -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import mirror_or_skip
 
 from analysis import territory
 from analysis.errors import InputError, ParameterError
@@ -31,14 +31,7 @@ from analysis.territory import (
 PLZ_FIXTURE = Path(__file__).parent / "fixtures" / "territory" / "plz_small.csv"
 
 
-def _mirror() -> Path:
-    env = os.environ.get("WORKBOOK_SHARED_DATA")
-    root = (
-        Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data" / "official"
-    )
-    if not root.is_dir():
-        pytest.skip(f"mirror of official files not found at {root}")
-    return root
+_mirror = mirror_or_skip
 
 
 def _crosswalk() -> pd.DataFrame:

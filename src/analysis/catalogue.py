@@ -396,3 +396,23 @@ def local_path(source_id: str, official_root: str | Path | None = None) -> Path 
         if candidate.is_file():
             return candidate
     return None
+
+
+def note_catalogued(path: str | Path, *, source: str = "", credit: str = "") -> None:
+    """Note a file read for the report, with its catalogue entry's credit line.
+
+    Files not in the catalogue are noted with the given ``source`` and ``credit``
+    (nothing is noted when neither is given).
+    """
+    from analysis.notebook import note_input
+
+    entry = source_for_file(path)
+    if entry is not None:
+        note_input(
+            path,
+            source=f"{entry.publisher}: {entry.product}",
+            credit=entry.credit,
+            reference_date=entry.reference_date,
+        )
+    elif source or credit:
+        note_input(path, source=source, credit=credit)

@@ -191,6 +191,33 @@ def proportion_difference(k1, n1, k0, n0, alpha: float = 0.05) -> dict:
     }
 
 
+def _pre_post_proportions(
+    counts: list[tuple[str, int, int]], names: tuple[str, str, str], alpha: float
+) -> pd.DataFrame:
+    """Rows ``pre``/``post`` of (n, k, k/n) with Wilson intervals; post − pre in attrs.
+
+    ``names`` are the column names for n, k and the rate.
+    """
+    n_name, k_name, rate_name = names
+    rows = []
+    for period, n, k in counts:
+        low, high = wilson_interval(k, n, alpha)
+        rows.append(
+            {
+                "period": period,
+                n_name: n,
+                k_name: k,
+                rate_name: k / n if n else np.nan,
+                "ci_low": float(low),
+                "ci_high": float(high),
+            }
+        )
+    out = pd.DataFrame(rows)
+    (_, n0, k0), (_, n1, k1) = counts
+    out.attrs["difference"] = proportion_difference(k1, n1, k0, n0, alpha)
+    return out
+
+
 def filter_segment(opportunities: pd.DataFrame, segment: str = "all") -> pd.DataFrame:
     """Opportunities of one segment (by ``type``).
 
@@ -536,31 +563,11 @@ def lead_conversion_before_after(
         & _as_bool(leads["is_converted"])
         & (converted_at.dt.normalize() <= created.dt.normalize() + pd.Timedelta(days=horizon_days))
     )
-    rows = []
+    counts = []
     for period, mask in (("pre", created < date), ("post", created >= date)):
         keep = (mask & eligible).to_numpy()
-        n = int(keep.sum())
-        k = int(converted.to_numpy()[keep].sum())
-        low, high = wilson_interval(k, n, alpha)
-        rows.append(
-            {
-                "period": period,
-                "n_leads": n,
-                "n_converted": k,
-                "rate": k / n if n else np.nan,
-                "ci_low": float(low),
-                "ci_high": float(high),
-            }
-        )
-    out = pd.DataFrame(rows)
-    out.attrs["difference"] = proportion_difference(
-        rows[1]["n_converted"],
-        rows[1]["n_leads"],
-        rows[0]["n_converted"],
-        rows[0]["n_leads"],
-        alpha,
-    )
-    return out
+        counts.append((period, int(keep.sum()), int(converted.to_numpy()[keep].sum())))
+    return _pre_post_proportions(counts, ("n_leads", "n_converted", "rate"), alpha)
 
 
 # --------------------------------------------------------------------------- win rate, deal size
@@ -724,29 +731,14 @@ def win_rate_before_after(
     date = _timestamp(unification_date, "unification_date")
     post_start = date.to_period("M").to_timestamp() + pd.DateOffset(months=int(transition_months))
     closed = _closed(opportunities, as_of)
-    rows = []
+    counts = []
     for period, mask in (
         ("pre", closed["close_date"] < date),
         ("post", closed["close_date"] >= max(date, post_start)),
     ):
         part = closed.loc[mask.to_numpy()]
-        n, k = len(part), int(part["is_won"].sum())
-        low, high = wilson_interval(k, n, alpha)
-        rows.append(
-            {
-                "period": period,
-                "n_closed": n,
-                "n_won": k,
-                "win_rate": k / n if n else np.nan,
-                "ci_low": float(low),
-                "ci_high": float(high),
-            }
-        )
-    out = pd.DataFrame(rows)
-    out.attrs["difference"] = proportion_difference(
-        rows[1]["n_won"], rows[1]["n_closed"], rows[0]["n_won"], rows[0]["n_closed"], alpha
-    )
-    return out
+        counts.append((period, len(part), int(part["is_won"].sum())))
+    return _pre_post_proportions(counts, ("n_closed", "n_won", "win_rate"), alpha)
 
 
 def deal_size_before_after(

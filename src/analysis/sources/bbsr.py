@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.catalogue import note_catalogued
 from analysis.errors import InputError
 
 #: Weights of one source Kreis must sum to one within this tolerance.
@@ -356,7 +357,7 @@ def read_bbsr_crosswalk(path: str | Path) -> pd.DataFrame:
             f"{len(offenders)} offender(s): {shown}",
         )
     crosswalk.attrs = {"path": str(path), "year_to": targets.pop(), "ignored_sheets": ignored}
-    _note(path)
+    note_catalogued(path)
     return crosswalk
 
 
@@ -453,20 +454,5 @@ def read_kreis_changes(path: str | Path) -> pd.DataFrame:
             f"expected the weights of each source Kreis to sum to 1; offenders: {list(sums.index[bad])}",
         )
     changes.attrs = {"path": str(path)}
-    _note(path)
+    note_catalogued(path)
     return changes
-
-
-def _note(path: Path) -> None:
-    """Tell the report which file was read (credit line from the catalogue)."""
-    from analysis.catalogue import source_for_file
-    from analysis.notebook import note_input
-
-    entry = source_for_file(path)
-    if entry is not None:
-        note_input(
-            path,
-            source=f"{entry.publisher}: {entry.product}",
-            credit=entry.credit,
-            reference_date=entry.reference_date,
-        )

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.catalogue import note_catalogued
 from analysis.errors import InputError
 from analysis.lands import LAND_NAMES
 
@@ -158,25 +159,9 @@ def read_plz(path: str | Path) -> pd.DataFrame:
         "n_rows_read": n_read,
         "n_duplicates": n_read - len(frame),
     }
-    _note(path)
+    note_catalogued(
+        path,
+        source="PLZ → Gemeinde mapping (OpenStreetMap)",
+        credit="© OpenStreetMap contributors (ODbL)",
+    )
     return frame
-
-
-def _note(path: Path) -> None:
-    from analysis.catalogue import source_for_file
-    from analysis.notebook import note_input
-
-    entry = source_for_file(path)
-    if entry is not None:
-        note_input(
-            path,
-            source=f"{entry.publisher}: {entry.product}",
-            credit=entry.credit,
-            reference_date=entry.reference_date,
-        )
-    else:
-        note_input(
-            path,
-            source="PLZ → Gemeinde mapping (OpenStreetMap)",
-            credit="© OpenStreetMap contributors (ODbL)",
-        )

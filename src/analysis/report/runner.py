@@ -542,7 +542,11 @@ def _execute_job(spec: dict) -> dict:
                 if name == "CellTimeoutError":
                     where = f"cell {watch.last}" if watch.last else "a cell"
                     error = f"{where} exceeded the timeout of {spec.get('timeout')} s"
-                if name == "DeadKernelError":
+                # A kernel that died while starting (jupyter_client raises a plain
+                # RuntimeError, seen under heavy load) ran no cell: as safe to retry as
+                # one that died mid-run.
+                died_starting = isinstance(exc, RuntimeError) and "Kernel died before" in str(exc)
+                if name == "DeadKernelError" or died_starting:
                     error = f"the kernel died (killed or out of memory): {exc}"[:2000]
                     if attempts < 2:
                         logger.warning("kernel died; retrying once in a fresh kernel")

@@ -634,6 +634,38 @@ def _kernels_under(folder: Path) -> list:
     return found
 
 
+_STOP_IDLE_WORKERS = """
+import signal, sys, time
+from analysis.report import runner
+
+def handlers():
+    return signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+
+with runner._sigterm_as_interrupt():
+    pool = runner.new_worker_pool(2)
+    print(pool.submit(handlers).result() == (signal.SIG_IGN, signal.SIG_DFL))
+    sys.stdout.flush()
+    workers = list(pool._processes.values())
+    for worker in workers:  # what the parent does to its workers on Ctrl-C or SIGTERM
+        worker.terminate()
+    for worker in workers:
+        worker.join(10)
+    print(sorted(worker.exitcode for worker in workers))
+"""
+
+
+def test_stopped_pool_workers_die_quietly_whatever_handlers_the_parent_had():
+    """Workers are forked while the parent turns SIGTERM into KeyboardInterrupt; the
+    parent stops them with SIGTERM. They must neither inherit that handler (a
+    ``Process ForkProcess-N`` traceback on the user's terminal) nor react to Ctrl-C."""
+    done = subprocess.run(
+        [sys.executable, "-c", _STOP_IDLE_WORKERS], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["True", "[-15, -15]"], done.stdout
+    assert "Traceback" not in done.stderr and "KeyboardInterrupt" not in done.stderr, done.stderr
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_sigint_of_the_whole_run_publishes_nothing_half_written(tmp_path, jobs):
@@ -692,7 +724,10 @@ def test_sigint_of_the_whole_run_publishes_nothing_half_written(tmp_path, jobs):
     state = json.loads((reports / "index.json").read_text())
     entry = next(e for k, e in state["entries"].items() if k.startswith("slow/"))
     assert entry["status"] == "ok" and len(entry["runs"]) == 1
-    time.sleep(1.5)
+    # The run has exited; its kernels were killed before that (wait for the kill to land).
+    deadline = time.monotonic() + 15
+    while _kernels_under(reports) and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert _kernels_under(reports) == [], "no kernel may outlive the interrupted run"
 
 

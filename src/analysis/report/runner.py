@@ -1293,15 +1293,13 @@ def _run_local(pending, n_jobs: int, finish: Callable) -> None:
         for job, spec in pending:
             finish(job, spec, execute_job(spec))
         return
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import as_completed
     from concurrent.futures.process import BrokenProcessPool
 
     queue = list(pending)
     crashes: dict[str, int] = {}
     while queue:
-        pool = ProcessPoolExecutor(
-            max_workers=min(n_jobs, len(queue)), initializer=_worker_ignores_sigint
-        )
+        pool = new_worker_pool(min(n_jobs, len(queue)))
         again: list[tuple[Job, dict]] = []
         try:
             futures = {pool.submit(execute_job, spec): (job, spec) for job, spec in queue}
@@ -1337,9 +1335,25 @@ def _run_local(pending, n_jobs: int, finish: Callable) -> None:
         queue = again
 
 
-def _worker_ignores_sigint() -> None:
-    """Pool workers leave Ctrl-C to the parent, which stops them and their kernels."""
+def new_worker_pool(n_workers: int):
+    """A process pool whose workers leave Ctrl-C and SIGTERM handling to the parent.
+
+    Workers are forked, so they inherit the parent's Python signal handlers, among
+    them the one that turns a scheduler's SIGTERM into ``KeyboardInterrupt``
+    (:func:`_sigterm_as_interrupt`). When the parent then stops its workers with
+    SIGTERM, an inherited handler would raise ``KeyboardInterrupt`` inside an idle
+    worker, which prints a ``Process ForkProcess-N`` traceback on the user's terminal.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=n_workers, initializer=_worker_signals)
+
+
+def _worker_signals() -> None:
+    """Pool workers ignore Ctrl-C (the parent coordinates the shutdown) and die
+    quietly on SIGTERM (the parent's way of stopping them)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _kernel_processes() -> list:

@@ -6,7 +6,7 @@ Generates - deterministically, with NumPy and pyarrow, not the demo generator -
 prospects in export-API format (45 snake_case columns) into a temporary folder,
 then runs each side in its own subprocess:
 
-(a) ``workbook``: ``analysis.sources.salesforce.load_crm`` (encoding sniffing,
+(a) ``workbook``: ``analysis.sources.crm.salesforce.load_crm`` (encoding sniffing,
     allow-list, typed parsing and validation of every read column, deleted rows,
     duplicate Ids, stage semantics, dated currency conversion, Pardot prospects)
     + count and sum of ``amount_eur`` by close month;
@@ -296,7 +296,7 @@ def _monthly(close_date: np.ndarray, amount_eur: np.ndarray):
 
 
 def side_workbook(folder: Path):
-    from analysis.sources.salesforce import load_crm
+    from analysis.sources.crm.salesforce import load_crm
 
     crm = load_crm(folder / "crm", key=KEY)
     opps = crm.opportunities
@@ -352,8 +352,8 @@ def run_side(name: str, folder: Path) -> None:
     import pyarrow.csv  # noqa: F401
 
     if name == "workbook":
-        import analysis.sources.pardot  # noqa: F401
-        import analysis.sources.salesforce  # noqa: F401
+        import analysis.sources.crm.pardot  # noqa: F401
+        import analysis.sources.crm.salesforce  # noqa: F401
     before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     result, rows = (side_workbook if name == "workbook" else side_pyarrow)(folder)

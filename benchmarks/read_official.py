@@ -1,8 +1,8 @@
 """Benchmark: the official-statistics readers against a plain ``pandas.read_csv``.
 
 Reads every CSV of the mirror's ``genesis_ffcsv/`` and ``regionalstatistik_classic_csv/``
-folders with the project's reader (:func:`analysis.sources.genesis.read_ffcsv`,
-:func:`analysis.sources.classic.read_classic`) and with a plain
+folders with the project's reader (:func:`analysis.sources.official.genesis.read_ffcsv`,
+:func:`analysis.sources.official.classic.read_classic`) and with a plain
 ``pandas.read_csv(path, sep=";")`` of the same file, and prints the times and the
 ratio (target: ffcsv ≤ 3). The classic tables are ragged (title block, footer), so
 their baseline is ``read_csv(sep=";", header=None, names=range(width),
@@ -52,8 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args(argv)
 
-    from analysis.sources.classic import read_classic
-    from analysis.sources.genesis import read_ffcsv
+    from analysis.sources.official.classic import read_classic
+    from analysis.sources.official.genesis import read_ffcsv
 
     groups = [
         ("ffcsv", sorted((args.mirror / "genesis_ffcsv").glob("*.csv")), read_ffcsv,

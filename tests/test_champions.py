@@ -462,7 +462,7 @@ def test_observed_vs_expected_plot():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from analysis.plots import observed_vs_expected
+    from analysis.present.plots import observed_vs_expected
 
     models = fit_count_models(_simulate(10, n=60, lands=2))
     predictions = models.predictions.assign(name=lambda f: "K" + f["ags"])

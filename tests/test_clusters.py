@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.clusters import category_summary, cluster_stars, location_quotient
+from analysis.regions.clusters import category_summary, cluster_stars, location_quotient
 
 
 def test_location_quotient_by_hand():
@@ -52,7 +52,7 @@ def test_growth_star_is_unknown_without_two_periods():
 def test_peer_groups_separate_obvious_groups_and_number_by_strength():
     import numpy as np
 
-    from analysis.clusters import peer_groups
+    from analysis.regions.clusters import peer_groups
 
     rng = np.random.default_rng(3)
     strong = rng.normal([50, 800], [1, 5], size=(10, 2))
@@ -63,7 +63,7 @@ def test_peer_groups_separate_obvious_groups_and_number_by_strength():
 
 
 def test_top_kreise_and_descriptions():
-    from analysis.clusters import describe_categories, describe_group, top_kreise
+    from analysis.regions.clusters import describe_categories, describe_group, top_kreise
 
     frame = pd.DataFrame(
         {

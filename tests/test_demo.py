@@ -25,9 +25,9 @@ from analysis.demo.geography import (
 )
 from analysis.demo.regions import FILES
 from analysis.errors import ParameterError
-from analysis.sources.genesis import read_ffcsv
-from analysis.sources.kreis_list import read_kreis_list
-from analysis.sources.plz import read_plz
+from analysis.sources.official.genesis import read_ffcsv
+from analysis.sources.official.kreis_list import read_kreis_list
+from analysis.sources.official.plz import read_plz
 
 OFFICIAL = Path("official")
 

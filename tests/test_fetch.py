@@ -1,4 +1,4 @@
-"""Tests for analysis.fetch (workbook data fetch) and the source catalogue."""
+"""Tests for analysis.sources.official.fetch (workbook data fetch) and the source catalogue."""
 
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from conftest import mirror_or_skip
 
-from analysis import catalogue as cat
-from analysis import fetch as fetch_module
 from analysis.errors import ParameterError
-from analysis.fetch import (
+from analysis.sources.official import catalogue as cat
+from analysis.sources.official import fetch as fetch_module
+from analysis.sources.official.fetch import (
     DATALOG_END,
     DATALOG_START,
     fetch,

@@ -1,4 +1,4 @@
-"""Tests for analysis.its: segmented regression, HAC, GLSAR/SARIMAX, placebos."""
+"""Tests for analysis.sales.its: segmented regression, HAC, GLSAR/SARIMAX, placebos."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from analysis import its
 from analysis.errors import ParameterError
+from analysis.sales import its
 
 T0 = "2023-04-01"
 

@@ -1,4 +1,4 @@
-"""Tests for analysis.matching: company-name normalization, scores, blocking, ambiguity."""
+"""Tests for analysis.market.matching: company-name normalization, scores, blocking, ambiguity."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from analysis.errors import ParameterError
-from analysis.matching import (
+from analysis.market.matching import (
     champion_truth,
     evaluate_matches,
     match_firms_to_accounts,
@@ -269,24 +269,24 @@ def test_champion_truth_reads_the_demo_truth(tmp_path, monkeypatch) -> None:
 @pytest.mark.slow
 def test_demo_champions_are_matched_with_precision_and_recall_of_095(tmp_path, monkeypatch) -> None:
     # Arrange: a fresh demo (another seed than the default) with its truth
-    from analysis import champions, potential
+    from analysis import champions, market
     from analysis.demo import write_demo
     from analysis.regions import load_kreis_indicators
-    from analysis.sources.plz import read_plz
-    from analysis.sources.salesforce import load_crm
+    from analysis.sources.crm.salesforce import load_crm
+    from analysis.sources.official.plz import read_plz
 
     demo = write_demo(tmp_path / "demo", seed=3)
     monkeypatch.setenv("WORKBOOK_DEMO_DIR", str(demo))
     codes = load_kreis_indicators("demo")["ags"]
     firms = champions.load_firms("demo", codes)
     crm = load_crm(demo / "crm", key=b"0" * 32)
-    accounts = potential.locate_accounts(crm.accounts, read_plz(firms.plz_path), kreis_codes=codes)
+    accounts = market.locate_accounts(crm.accounts, read_plz(firms.plz_path), kreis_codes=codes)
     truth = champion_truth("demo")
 
     # Act
     result = match_firms_to_accounts(
-        potential.firms_for_matching(firms.located, firms.unplaced),
-        potential.accounts_for_matching(accounts),
+        market.firms_for_matching(firms.located, firms.unplaced),
+        market.accounts_for_matching(accounts),
         firm_id="firm_key",
     )
     scores = evaluate_matches(result.matches, truth)

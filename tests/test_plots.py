@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
 
-from analysis import plots
+from analysis.present import plots
 
 
 def _square(x0, y0, size):

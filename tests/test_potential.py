@@ -1,4 +1,4 @@
-"""Tests for analysis.potential: accounts located, Poisson GLM, funnel limits, white space."""
+"""Tests for analysis.market: accounts located, Poisson GLM, funnel limits, white space."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import potential
+from analysis import market
 from analysis.errors import ParameterError
-from analysis.potential import (
+from analysis.market import (
     account_outcomes,
     fit_potential,
     funnel_limits,
@@ -293,7 +293,7 @@ def test_white_space_ratio_threshold_adds_kreise() -> None:
     # by chance: each of the 4 Kreise is flagged when O <= 6, i.e. P(X <= 6 | 10) each
     assert with_ratio.attrs["expected_by_chance"] == pytest.approx(4 * _poisson_cdf(6, 10.0))
     assert with_ratio.attrs["n_significant"] == 0
-    text = potential.white_space_sentence(with_ratio, pd.Series({"00001": "Nordstadt"}))
+    text = market.white_space_sentence(with_ratio, pd.Series({"00001": "Nordstadt"}))
     assert text.startswith("Among the 4 Kreise with the highest potential (at least 10.0 customers")
     assert "Chance alone would flag about 0.5 Kreise" in text and "Nordstadt" in text
 
@@ -465,7 +465,7 @@ def test_location_sentence_counts_every_account(plz_map) -> None:
             "billing_country": ["", ""],
         }
     )
-    text = potential.location_sentence(locate_accounts(accounts, plz_map))
+    text = market.location_sentence(locate_accounts(accounts, plz_map))
     assert text.startswith("1 of 2 accounts (50.0%)")
     assert "<5 no postcode" in text  # small counts never printed
 
@@ -506,9 +506,9 @@ def test_firm_keys_fall_back_to_the_row_and_frames_for_matching(located_firms, p
     )
 
     # Act
-    keys = potential.firm_key(located_firms)
-    firms = potential.firms_for_matching(located_firms, unplaced)
-    accs = potential.accounts_for_matching(locate_accounts(accounts, plz_map))
+    keys = market.firm_key(located_firms)
+    firms = market.firms_for_matching(located_firms, unplaced)
+    accs = market.accounts_for_matching(locate_accounts(accounts, plz_map))
 
     # Assert
     assert keys.tolist() == ["F1", "F2", "F3", "F3", "row 6"]
@@ -533,7 +533,7 @@ def test_champions_not_customers_lists_firm_names_by_revenue(located_firms) -> N
     names = pd.Series({"K1": "Eins", "K2": "Zwei", "K3": "Drei"})
 
     # Act
-    table = potential.champions_not_customers(located_firms, status, names, definition="all")
+    table = market.champions_not_customers(located_firms, status, names, definition="all")
 
     # Assert: F3 once, in the Kreis with the larger share
     assert table["firm"].tolist() == ["Beta AG", "Gamma KG"]
@@ -561,7 +561,7 @@ def test_champion_coverage_by_land_hides_small_counts_and_their_complement() -> 
     lands = pd.Series({"A": "Land A", "B": "Land B", "C": "Land C"})
 
     # Act
-    table = potential.champion_coverage_by_land(firms, status, lands, definition="all")
+    table = market.champion_coverage_by_land(firms, status, lands, definition="all")
 
     # Assert: B is hidden, and so is one more cell, else Total - A - C would give it
     assert table.loc["Land B", "customers"] == "x"
@@ -581,14 +581,14 @@ def test_sentences_never_print_a_customer_count_below_five() -> None:
         "n_not_customers": 36,
         "definition": "simon",
     }
-    text = potential.champion_sentence(
+    text = market.champion_sentence(
         table,
         {"precision": 1.0, "recall": 0.5, "true_positives": 1, "n_true": 2, "false_positives": 0},
     )
     assert "<5 are customers" in text and " 3 " not in text
     assert "largest of them by revenue is Beta AG (Zwei)" in text
     assert "precision of 1.000 and a recall of 0.500" in text
-    assert potential.count_text(0) == "<5" and potential.count_text(12.4) == "12"
+    assert market.count_text(0) == "<5" and market.count_text(12.4) == "12"
 
 
 def test_count_table_hides_small_counts_so_the_total_does_not_reveal_them() -> None:
@@ -596,7 +596,7 @@ def test_count_table_hides_small_counts_so_the_total_does_not_reveal_them() -> N
     counts = pd.Series({"placed": 120, "abroad": 3, "no postcode": 9, "invalid": 0})
 
     # Act
-    table = potential.count_table(counts)
+    table = market.count_table(counts)
 
     # Assert
     assert table.loc["abroad", "accounts"] == "x"
@@ -608,16 +608,16 @@ def test_count_table_hides_small_counts_so_the_total_does_not_reveal_them() -> N
 
 def test_exposure_falls_back_to_population_without_employment() -> None:
     frame = pd.DataFrame({"employees": [np.nan, np.nan, 5.0], "population": [1.0, 2.0, 3.0]})
-    assert potential.choose_exposure(frame) == "population"
-    assert potential.choose_exposure(frame.assign(employees=[1.0, 2.0, 3.0])) == "employees"
+    assert market.choose_exposure(frame) == "population"
+    assert market.choose_exposure(frame.assign(employees=[1.0, 2.0, 3.0])) == "employees"
     with pytest.raises(ParameterError):
-        potential.choose_exposure(frame.assign(population=np.nan))
+        market.choose_exposure(frame.assign(population=np.nan))
 
 
 @pytest.mark.mirror
 def test_accounts_at_real_postcodes_land_in_their_real_kreise(mirror) -> None:
     # Arrange
-    from analysis.sources.plz import read_plz
+    from analysis.sources.official.plz import read_plz
 
     plz_map = read_plz(mirror / "plz_osm" / "zuordnung_plz_ort.csv")
     accounts = pd.DataFrame(

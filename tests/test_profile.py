@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from analysis.profile import (
+from analysis.regions.profile import (
     available_indicators,
     describe_comparison,
     describe_rank,
@@ -79,7 +79,7 @@ def test_describe_rank_without_data_says_so(kreise):
 
 
 def test_peer_columns_skip_what_the_region_lacks(kreise):
-    from analysis.profile import available_indicators, peer_columns
+    from analysis.regions.profile import available_indicators, peer_columns
 
     frame = kreise.assign(employees_per_1000=[500.0, None, 300.0, 600.0])
     available, _ = available_indicators(frame)
@@ -89,7 +89,7 @@ def test_peer_columns_skip_what_the_region_lacks(kreise):
 
 
 def test_suppressed_value_gets_a_sentence_and_no_rank(kreise):
-    from analysis.profile import figure_of
+    from analysis.regions.profile import figure_of
 
     frame = kreise.assign(mint_students_per_1000=[10.0, None, 20.0, 20.0])
     profile = region_profile(frame, "01002")

@@ -1,4 +1,4 @@
-"""Tests for analysis.proximity: distances, centroids, postcode points, coverage."""
+"""Tests for analysis.market.proximity: distances, centroids, postcode points, coverage."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from analysis.errors import ParameterError
-from analysis.proximity import (
+from analysis.market.proximity import (
     EARTH_RADIUS_KM,
     coverage,
     coverage_table,
@@ -183,9 +183,9 @@ def test_coverage_is_the_weighted_share_within_the_radius() -> None:
 @pytest.mark.mirror
 def test_gemeinde_centroids_agree_with_polygon_centroids_on_real_data(mirror) -> None:
     # Arrange
-    from analysis.proximity import load_gemeinde_coordinates
-    from analysis.sources.plz import read_plz
-    from analysis.sources.vg2500 import read_geojson
+    from analysis.market.proximity import load_gemeinde_coordinates
+    from analysis.sources.official.plz import read_plz
+    from analysis.sources.official.vg2500 import read_geojson
 
     gemeinden = load_gemeinde_coordinates("official", root=mirror.parent)
     geometry = read_geojson(mirror / "bkg_vg2500" / "vg2500_krs_wgs84.geojson")

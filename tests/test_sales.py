@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis import its, sales
+from analysis import sales
 from analysis.errors import ParameterError
+from analysis.sales import its
 
 Z = stats.norm.ppf(0.975)
 
@@ -434,7 +435,7 @@ class TinyGeography:
 @pytest.fixture(scope="module")
 def demo_crm(tmp_path_factory):
     from analysis.demo import crm
-    from analysis.sources.salesforce import load_crm
+    from analysis.sources.crm.salesforce import load_crm
 
     plz = pd.DataFrame(
         {

@@ -1,4 +1,4 @@
-"""Tests for analysis.sources.bbsr (BBSR Kreis crosswalk and the post-2020 change list)."""
+"""Tests for analysis.sources.official.bbsr (BBSR Kreis crosswalk and the post-2020 change list)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from conftest import mirror_or_skip
 
 from analysis.errors import InputError
-from analysis.sources.bbsr import check_weights, read_bbsr_crosswalk, read_kreis_changes
+from analysis.sources.official.bbsr import check_weights, read_bbsr_crosswalk, read_kreis_changes
 
 HEADER_1990 = (
     "Kreise\n 31.12.1990",

@@ -1,4 +1,4 @@
-"""Tests for analysis.sources.classic (classic regionalstatistik table CSVs)."""
+"""Tests for analysis.sources.official.classic (classic regionalstatistik table CSVs)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from analysis.errors import InputError
-from analysis.sources.classic import read_classic
-from analysis.sources.genesis import TIDY_COLUMNS, kreise_only
+from analysis.sources.official.classic import read_classic
+from analysis.sources.official.genesis import TIDY_COLUMNS, kreise_only
 
 FIXTURES = Path(__file__).parent / "fixtures" / "official"
 
@@ -275,7 +275,7 @@ def test_schools_2015_row_dimension_and_header_pairs(official):
     ],
 )
 def test_dimension_names_from_the_title(title, names):
-    from analysis.sources.classic import _title_candidates
+    from analysis.sources.official.classic import _title_candidates
 
     assert _title_candidates(title) == names
 

@@ -1,4 +1,4 @@
-"""Tests for analysis.sources.genesis (GENESIS flat files, both header variants)."""
+"""Tests for analysis.sources.official.genesis (GENESIS flat files, both header variants)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from analysis.errors import InputError
-from analysis.sources.genesis import TIDY_COLUMNS, kreise_only, read_ffcsv
+from analysis.sources.official.genesis import TIDY_COLUMNS, kreise_only, read_ffcsv
 
 FIXTURES = Path(__file__).parent / "fixtures" / "official"
 
@@ -537,13 +537,13 @@ def test_old_variant_bad_value_names_its_column(tmp_path):
     ],
 )
 def test_time_cells_are_normalised_with_period_start(cell, iso, start):
-    from analysis.sources._text import parse_time
+    from analysis.sources.text import parse_time
 
     assert parse_time(cell) == (iso, pd.Timestamp(start))
 
 
 def test_unknown_time_keeps_text_and_has_no_start():
-    from analysis.sources._text import parse_time
+    from analysis.sources.text import parse_time
 
     text, start = parse_time("irgendwann")
     assert text == "irgendwann" and start is pd.NaT
@@ -615,7 +615,7 @@ def test_old_variant_with_trailing_separators(tmp_path):
     ],
 )
 def test_semester_words(cell, iso, start):
-    from analysis.sources._text import parse_time
+    from analysis.sources.text import parse_time
 
     assert parse_time(cell) == (iso, pd.Timestamp(start))
 

@@ -1,4 +1,4 @@
-"""Tests for analysis.sources.gv_isys (Destatis Gemeindeverzeichnis workbooks)."""
+"""Tests for analysis.sources.official.gv_isys (Destatis Gemeindeverzeichnis workbooks)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from analysis.errors import InputError
-from analysis.sources.genesis import TIDY_COLUMNS
-from analysis.sources.gv_isys import gv_isys_tidy, read_gv_isys
+from analysis.sources.official.genesis import TIDY_COLUMNS
+from analysis.sources.official.gv_isys import gv_isys_tidy, read_gv_isys
 
 HEADER = [
     [

@@ -8,7 +8,7 @@ import pytest
 
 from analysis.errors import InputError
 from analysis.regions import load_kreis_indicators
-from analysis.sources.licensed import read_ba_mint_employment, read_entgeltatlas
+from analysis.sources.official.licensed import read_ba_mint_employment, read_entgeltatlas
 
 
 def _write(path, text, encoding="utf-8-sig"):

@@ -1,4 +1,4 @@
-"""Tests for analysis.sources.pardot (UI and export-API prospect exports)."""
+"""Tests for analysis.sources.crm.pardot (UI and export-API prospect exports)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from analysis.errors import InputError
-from analysis.sources.pardot import load_prospects, read_prospects
+from analysis.sources.crm.pardot import load_prospects, read_prospects
 
 PARDOT = Path(__file__).parent / "fixtures" / "crm" / "export" / "pardot"
 UI = PARDOT / "prospects_ui_export.csv"

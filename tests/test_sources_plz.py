@@ -1,4 +1,4 @@
-"""Tests for analysis.sources.plz (OSM PLZ → Gemeinde → Kreis mapping)."""
+"""Tests for analysis.sources.official.plz (OSM PLZ → Gemeinde → Kreis mapping)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from conftest import mirror_or_skip
 
 from analysis.errors import InputError
-from analysis.sources.plz import read_plz
+from analysis.sources.official.plz import read_plz
 
 FIXTURE = Path(__file__).parent / "fixtures" / "territory" / "plz_small.csv"
 HEADER = "osm_id,ags,ort,plz,landkreis,bundesland\n"

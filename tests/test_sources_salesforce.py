@@ -1,4 +1,4 @@
-"""Tests for analysis.sources.salesforce (Data Export, report exports, load_crm)."""
+"""Tests for analysis.sources.crm.salesforce (Data Export, report exports, load_crm)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import pytest
 
 from analysis.errors import InputError, ParameterError
 from analysis.privacy import pseudonymize
-from analysis.sources import _csv
-from analysis.sources.salesforce import fill_rates, load_crm, read_export, read_report
+from analysis.sources.crm import exports as _csv
+from analysis.sources.crm.salesforce import fill_rates, load_crm, read_export, read_report
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crm"
 EXPORT = FIXTURES / "export"

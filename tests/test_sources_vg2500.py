@@ -1,4 +1,4 @@
-"""Tests for analysis.sources.vg2500 (boundaries from shapefiles and GeoJSON)."""
+"""Tests for analysis.sources.official.vg2500 (boundaries from shapefiles and GeoJSON)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import shapefile
 
 from analysis.errors import InputError
-from analysis.sources.vg2500 import COLUMNS, read_geojson, read_vg2500, utm_to_lonlat
+from analysis.sources.official.vg2500 import COLUMNS, read_geojson, read_vg2500, utm_to_lonlat
 
 UTM32_PRJ = (
     'PROJCS["ETRS_1989_UTM_Zone_32N",GEOGCS["GCS_ETRS_1989",DATUM["D_ETRS_1989",'

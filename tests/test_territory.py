@@ -11,7 +11,7 @@ from conftest import mirror_or_skip
 
 from analysis import territory
 from analysis.errors import InputError, ParameterError
-from analysis.sources.plz import read_plz
+from analysis.sources.official.plz import read_plz
 from analysis.territory import (
     EISENACH_2021,
     PopulationBaseError,
@@ -440,7 +440,7 @@ def test_a_readers_stated_basis_counts_as_a_tag() -> None:
 
 @pytest.fixture(scope="module")
 def real_crosswalk() -> pd.DataFrame:
-    from analysis.sources.bbsr import read_bbsr_crosswalk
+    from analysis.sources.official.bbsr import read_bbsr_crosswalk
 
     return read_bbsr_crosswalk(
         _mirror() / "bbsr_kreis_crosswalk" / "ref-kreise-umrech-2020-1990-2019.xlsx"
@@ -449,7 +449,7 @@ def real_crosswalk() -> pd.DataFrame:
 
 @pytest.mark.mirror
 def test_classic_2015_population_harmonized_to_today(real_crosswalk: pd.DataFrame) -> None:
-    classic = pytest.importorskip("analysis.sources.classic")
+    classic = pytest.importorskip("analysis.sources.official.classic")
     population = classic.read_classic(
         _mirror() / "regionalstatistik_classic_csv" / "12411-01-01-4.csv"
     )
@@ -476,7 +476,7 @@ def test_classic_2015_population_harmonized_to_today(real_crosswalk: pd.DataFram
 @pytest.mark.mirror
 @pytest.mark.slow  # reading GV-ISys takes ~10 s
 def test_current_kreise_from_gv_isys_and_population_weights(real_crosswalk: pd.DataFrame) -> None:
-    gv_isys = pytest.importorskip("analysis.sources.gv_isys")
+    gv_isys = pytest.importorskip("analysis.sources.official.gv_isys")
     tables = gv_isys.read_gv_isys(_mirror() / "gv_isys_2024" / "AuszugGV2QAktuell.xlsx")
     plz_map = read_plz(_mirror() / "plz_osm" / "zuordnung_plz_ort.csv")
     population = tables["gemeinden"].set_index("ags8")["population"]
@@ -495,7 +495,7 @@ def test_current_kreise_from_gv_isys_and_population_weights(real_crosswalk: pd.D
 
 @pytest.mark.mirror
 def test_current_kreise_from_12411_2024_match_the_crosswalk(real_crosswalk: pd.DataFrame) -> None:
-    genesis = pytest.importorskip("analysis.sources.genesis")
+    genesis = pytest.importorskip("analysis.sources.official.genesis")
     population = genesis.read_ffcsv(_mirror() / "genesis_ffcsv" / "12411-01-01-4_de_flat.csv")
 
     parts = harmonize_parts(population, 2024, "people", real_crosswalk)

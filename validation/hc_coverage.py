@@ -42,7 +42,7 @@ def one_seed(seed: int, definition: str = "simon") -> dict:
     from analysis.demo.geography import build_geography
     from analysis.regions import load_kreis_indicators
     from analysis.sources.firms import read_firm_list
-    from analysis.sources.plz import read_plz
+    from analysis.sources.official.plz import read_plz
 
     with tempfile.TemporaryDirectory(prefix="hc-coverage-") as folder:
         out = Path(folder)

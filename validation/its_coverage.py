@@ -2,7 +2,7 @@
 
 For each seed the CRM part of the demo is generated into a temporary folder (the
 Salesforce Data Export and Pardot files, exactly as ``workbook demo`` writes them),
-read back through ``analysis.sources.salesforce.load_crm`` and analysed as notebook
+read back through ``analysis.sources.crm.salesforce.load_crm`` and analysed as notebook
 04 does: monthly win rate of the deals closed in each month, the months after go-live
 with fewer than ``--min-closed`` closes trimmed, segmented regression with month-of-year
 effects and the transition months of TRUTH excluded. The script prints, per method,
@@ -39,9 +39,10 @@ KEY = b"its-coverage-validation-key-0000"  # pseudonyms are not used here; any k
 
 def one_seed(seed: int, geo, methods: tuple[str, ...], min_closed: int) -> list[dict]:
     """Generate, read and analyse one demo seed; one row per method."""
-    from analysis import its, sales
+    from analysis import sales
     from analysis.demo import crm
-    from analysis.sources.salesforce import load_crm
+    from analysis.sales import its
+    from analysis.sources.crm.salesforce import load_crm
 
     with tempfile.TemporaryDirectory(prefix="its-coverage-") as tmp:
         truth = crm.write_part(Path(tmp), geo, seed)

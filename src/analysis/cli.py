@@ -139,7 +139,7 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_data_fetch(args: argparse.Namespace) -> int:
-    from analysis.fetch import fetch_cli
+    from analysis.sources.official.fetch import fetch_cli
 
     return fetch_cli(mirror=args.mirror, only=args.only)
 

@@ -47,7 +47,7 @@ def load_kreis_geometry(dataset: str = "demo") -> pd.DataFrame | None:
     path = find_geometry_file(dataset)
     if path is None:
         return None
-    from analysis.sources import vg2500
+    from analysis.sources.official import vg2500
 
     if path.suffix.lower() == ".shp":
         frame = vg2500.read_vg2500(path)

@@ -110,7 +110,7 @@ def changes_frame(changes: pd.DataFrame | Iterable[KreisChange] | None = None) -
     Parameters
     ----------
     changes : DataFrame or iterable of KreisChange, optional
-        A frame as returned by :func:`analysis.sources.bbsr.read_kreis_changes`,
+        A frame as returned by :func:`analysis.sources.official.bbsr.read_kreis_changes`,
         or :class:`KreisChange` objects. Default :data:`POST_2020_CHANGES`.
 
     Returns
@@ -162,7 +162,7 @@ def kreise_at(
     Parameters
     ----------
     crosswalk : DataFrame
-        From :func:`analysis.sources.bbsr.read_bbsr_crosswalk`.
+        From :func:`analysis.sources.official.bbsr.read_bbsr_crosswalk`.
     year : int, optional
         Gebietsstand 31.12.``year``. ``None``: the latest known (after every
         change in ``changes``), i.e. today's Kreise.
@@ -587,7 +587,7 @@ def harmonize(
     measure_kind : {"people", "jobs", "area"}
         Selects the weight: population, employment (from 1997), area.
     crosswalk : DataFrame
-        From :func:`analysis.sources.bbsr.read_bbsr_crosswalk`.
+        From :func:`analysis.sources.official.bbsr.read_bbsr_crosswalk`.
     ags_col, value_col : str
         Column names.
     changes : optional
@@ -719,7 +719,7 @@ def allocate_plz(
         strings or numbers; a 4-digit postcode is taken as one that lost its
         leading zero, a ``D-``/``DE`` prefix is removed.
     plz_map : DataFrame
-        From :func:`analysis.sources.plz.read_plz` (``plz``, ``ags8``, ``kreis_ags``).
+        From :func:`analysis.sources.official.plz.read_plz` (``plz``, ``ags8``, ``kreis_ags``).
     plz_col : str
         The postcode column of ``frame``.
     weight : Series, optional

@@ -79,7 +79,7 @@ old-census population in the Kreis list, lost leading zeros in the postcode file
 OFFICIAL = "official"
 
 #: Files written under ``official/``, in the folders of the source catalogue
-#: (:mod:`analysis.catalogue`) so that one loader finds demo and official files alike.
+#: (:mod:`analysis.sources.official.catalogue`) so that one loader finds demo and official files alike.
 FILES = {
     "population": "genesis_ffcsv/12411-01-01-4_de_flat.csv",
     "employees": "genesis_ffcsv/13111-01-03-4_de_flat.csv",

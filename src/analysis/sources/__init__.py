@@ -2,13 +2,13 @@
 
 Official statistics:
 
-- :func:`analysis.sources.genesis.read_ffcsv` — GENESIS / regionalstatistik flat files
+- :func:`analysis.sources.official.genesis.read_ffcsv` — GENESIS / regionalstatistik flat files
   (current and older header variant);
-- :func:`analysis.sources.classic.read_classic` — classic regionalstatistik tables;
-- :func:`analysis.sources.gv_isys.read_gv_isys` — the Destatis Gemeindeverzeichnis;
-- :func:`analysis.sources.vg2500.read_vg2500` / :func:`~analysis.sources.vg2500.read_geojson`
+- :func:`analysis.sources.official.classic.read_classic` — classic regionalstatistik tables;
+- :func:`analysis.sources.official.gv_isys.read_gv_isys` — the Destatis Gemeindeverzeichnis;
+- :func:`analysis.sources.official.vg2500.read_vg2500` / :func:`~analysis.sources.official.vg2500.read_geojson`
   — boundaries;
-- :mod:`analysis.sources.bbsr` (Kreis crosswalk) and :mod:`analysis.sources.plz`
+- :mod:`analysis.sources.official.bbsr` (Kreis crosswalk) and :mod:`analysis.sources.official.plz`
   (postcodes).
 
 This module dispatches by sniffed format: :func:`sniff_format`, :func:`read_any`,
@@ -166,7 +166,7 @@ def _sniff_workbook(path: Path, parts: set[str]) -> str | None:
 
 def _salesforce_object(path: Path) -> str | None:
     try:
-        from analysis.sources.salesforce import SPECS
+        from analysis.sources.crm.salesforce import SPECS
     except ImportError:  # pragma: no cover - the CRM readers are part of the package
         return None
     return path.stem if path.stem in SPECS else None
@@ -188,7 +188,7 @@ def read_any(path: str | Path, fmt: str | None = None):
     -------
     pandas.DataFrame
         For statistics (:data:`TIDY_FORMATS`) the tidy long frame
-        (:data:`analysis.sources.genesis.TIDY_COLUMNS` plus one column per
+        (:data:`analysis.sources.official.genesis.TIDY_COLUMNS` plus one column per
         further dimension; the GV-ISys workbook as area and population of Kreise
         and Gemeinden); for the other formats the reader's own frame (boundaries,
         crosswalk, postcodes, Kreis list, firms, CRM object).
@@ -206,42 +206,42 @@ def read_any(path: str | Path, fmt: str | None = None):
     if not path.is_file():
         raise InputError(path, "file not found")
     if fmt in ("ffcsv", "ffcsv_old"):
-        from analysis.sources.genesis import read_ffcsv
+        from analysis.sources.official.genesis import read_ffcsv
 
         frame = read_ffcsv(path)
         if frame.attrs["variant"] != fmt:
             frame.attrs["note"] = f"read as {frame.attrs['variant']} (asked for {fmt})"
         return frame
     if fmt == "classic":
-        from analysis.sources.classic import read_classic
+        from analysis.sources.official.classic import read_classic
 
         return read_classic(path)
     if fmt == "gv_isys":
-        from analysis.sources.gv_isys import gv_isys_tidy, read_gv_isys
+        from analysis.sources.official.gv_isys import gv_isys_tidy, read_gv_isys
 
         return gv_isys_tidy(read_gv_isys(path))
     if fmt == "bbsr":
-        from analysis.sources.bbsr import read_bbsr_crosswalk
+        from analysis.sources.official.bbsr import read_bbsr_crosswalk
 
         return read_bbsr_crosswalk(path)
     if fmt == "plz":
-        from analysis.sources.plz import read_plz
+        from analysis.sources.official.plz import read_plz
 
         return read_plz(path)
     if fmt == "vg2500":
-        from analysis.sources.vg2500 import read_vg2500
+        from analysis.sources.official.vg2500 import read_vg2500
 
         return read_vg2500(path)
     if fmt == "geojson":
-        from analysis.sources.vg2500 import read_geojson
+        from analysis.sources.official.vg2500 import read_geojson
 
         return read_geojson(path)
     if fmt == "kreis_list":
-        from analysis.sources.kreis_list import read_kreis_list
+        from analysis.sources.official.kreis_list import read_kreis_list
 
         return read_kreis_list(path)
     if fmt == "kreis_changes":
-        from analysis.sources.bbsr import read_kreis_changes
+        from analysis.sources.official.bbsr import read_kreis_changes
 
         return read_kreis_changes(path)
     return _read_other(path, fmt)
@@ -261,11 +261,11 @@ def _read_other(path: Path, fmt: str):
         frame.attrs["n_quarantined"] = len(result.quarantine)
         return frame
     if fmt == "salesforce":
-        from analysis.sources.salesforce import read_export
+        from analysis.sources.crm.salesforce import read_export
 
         result = read_export(path, path.stem, key=_CHECK_KEY)
     else:
-        from analysis.sources.pardot import read_prospects
+        from analysis.sources.crm.pardot import read_prospects
 
         result = read_prospects(path, key=_CHECK_KEY)
     frame = result.frame

@@ -29,9 +29,9 @@ import pyarrow.compute as pc
 
 from analysis.errors import InputError
 from analysis.privacy import allowed_columns, normalize_name
-from analysis.sources import _csv
-from analysis.sources._csv import Problems
-from analysis.sources.salesforce import (
+from analysis.sources.crm import exports as _csv
+from analysis.sources.crm.exports import Problems
+from analysis.sources.crm.salesforce import (
     SOURCE,
     WORKERS,
     ObjectData,

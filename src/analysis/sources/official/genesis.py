@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from analysis.errors import InputError
-from analysis.sources._text import (
+from analysis.sources.text import (
     block_size,
     decode,
     encoding_note,
@@ -189,7 +189,7 @@ def read_string_table(data: bytes, text: str, encoding: str, header: list[str], 
         The decoded text (used when the bytes are not UTF-8 and for exact line
         numbers in quoted files).
     encoding : str
-        As returned by :func:`analysis.sources._text.decode`.
+        As returned by :func:`analysis.sources.text.decode`.
     header : list of str
         Column names (the first line, split and stripped).
     path : str or Path
@@ -279,7 +279,7 @@ def kreise_only(frame: pd.DataFrame, *, drop_abolished: bool = False) -> pd.Data
     Parameters
     ----------
     frame : pandas.DataFrame
-        A tidy frame from :func:`read_ffcsv` or :func:`analysis.sources.classic.read_classic`.
+        A tidy frame from :func:`read_ffcsv` or :func:`analysis.sources.official.classic.read_classic`.
     drop_abolished : bool
         Also drop Kreise whose every value in the frame is the special symbol ``-``
         (regionalstatistik lists Kreise that no longer exist with ``-``; on a

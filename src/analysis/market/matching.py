@@ -377,7 +377,7 @@ def match_firms_to_accounts(
         an empty Kreis.
     accounts : DataFrame
         One row per account and Kreis (e.g. ``placed`` accounts from
-        :func:`analysis.potential.locate_accounts`), unplaced accounts with an empty
+        :func:`analysis.market.locate_accounts`), unplaced accounts with an empty
         Kreis. ``account_name`` is used here and nowhere else.
     firm_id, firm_name, firm_plz, firm_kreis, account_id, account_name, account_plz, account_kreis : str
         Column names (``*_plz``/``*_kreis`` may be None).

@@ -173,13 +173,13 @@ def gv_isys_tidy(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns of :data:`analysis.sources.genesis.TIDY_COLUMNS`: level
+        Columns of :data:`analysis.sources.official.genesis.TIDY_COLUMNS`: level
         ``KREISE`` (sums over the Gemeinden) or ``GEMEINDE``, measures
         ``area_km2`` (unit ``km2``, time = area date) and ``population``,
         ``population_male``, ``population_female`` (unit ``Anzahl``, time =
         population date); ``statistic`` is ``"GV-ISys"``.
     """
-    from analysis.sources.genesis import TIDY_COLUMNS
+    from analysis.sources.official.genesis import TIDY_COLUMNS
 
     attrs = tables["gemeinden"].attrs
     parts = []

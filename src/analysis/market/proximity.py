@@ -52,7 +52,7 @@ def polygon_centroid(rings: Sequence) -> tuple[float, float]:
     """Area-weighted centroid ``(lat, lon)`` of a (multi)polygon given as lon/lat rings.
 
     Exterior rings counter-clockwise and holes clockwise (RFC 7946, as
-    :func:`analysis.sources.vg2500.read_geojson` gives them): the signed areas
+    :func:`analysis.sources.official.vg2500.read_geojson` gives them): the signed areas
     subtract the holes. The centroid is taken in the lon/lat plane; a centroid is
     invariant under the (nearly uniform, at Kreis scale) stretching between that
     plane and a local metric one, so this is accurate to well under a kilometre.
@@ -208,7 +208,7 @@ def plz_coordinates(
     Parameters
     ----------
     plz_map : DataFrame
-        :func:`analysis.sources.plz.read_plz` (``plz``, ``ags8``, ``kreis_ags``).
+        :func:`analysis.sources.official.plz.read_plz` (``plz``, ``ags8``, ``kreis_ags``).
     centroids : DataFrame
         :func:`kreis_centroids`.
     gemeinden : DataFrame, optional
@@ -405,15 +405,15 @@ def load_gemeinde_coordinates(
         ``ags8``, ``kreis_ags``, ``name``, ``lat``, ``lon``, ``population`` (float);
         ``attrs`` from the reader (dates, population basis).
     """
-    from analysis.catalogue import local_path
     from analysis.paths import dataset_dir
+    from analysis.sources.official.catalogue import local_path
 
     base = Path(root) if root is not None else dataset_dir(dataset)
     path = local_path("gv-isys", base / "official")
     if path is None or path.suffix.lower() != ".xlsx":
         return None
     from analysis.notebook import note_input
-    from analysis.sources.gv_isys import CREDIT, read_gv_gemeinden
+    from analysis.sources.official.gv_isys import CREDIT, read_gv_gemeinden
 
     frame = read_gv_gemeinden(path)
     note_input(

@@ -6,7 +6,7 @@ the publisher serves it, the file name(s) it gets in the shared layout
 under a mirror URL), its licence and the credit line a report must show.
 
 The catalogue is plain Python data (no file to ship or parse). ``workbook data
-fetch`` (:mod:`analysis.fetch`) downloads entries; loaders look up credit lines
+fetch`` (:mod:`analysis.sources.official.fetch`) downloads entries; loaders look up credit lines
 with :func:`source_for_file` so that reports credit what they read.
 
 Reference dates describe the vintage the entry was written against (the one in

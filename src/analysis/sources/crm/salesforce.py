@@ -60,8 +60,8 @@ import pyarrow.compute as pc
 
 from analysis.errors import InputError
 from analysis.privacy import allowed_columns, load_key, pseudonymize
-from analysis.sources import _csv
-from analysis.sources._csv import Problems
+from analysis.sources.crm import exports as _csv
+from analysis.sources.crm.exports import Problems
 
 SOURCE = "Salesforce Sales Cloud export"
 
@@ -1338,7 +1338,7 @@ class CrmData:
     users : DataFrame
         ``user_id, team`` (UserRole name, else Department), ``is_active``.
     prospects : DataFrame
-        See :func:`analysis.sources.pardot.read_prospects`.
+        See :func:`analysis.sources.crm.pardot.read_prospects`.
     stages : DataFrame
         ``stage_name, is_closed, is_won, sort_order, default_probability,
         forecast_category, is_active``.
@@ -1471,7 +1471,7 @@ def load_crm(
         A missing folder or ``Opportunity`` export, structural problems in any file,
         unclassifiable stages (see the module docstring).
     """
-    from analysis.sources import pardot as pardot_reader
+    from analysis.sources.crm import pardot as pardot_reader
 
     folder = Path(folder)
     if not folder.is_dir():

@@ -1,6 +1,6 @@
 """``workbook data fetch``: download the catalogued official sources.
 
-Each source of :mod:`analysis.catalogue` lands in ``data/raw/official/<folder>/<file>``.
+Each source of :mod:`analysis.sources.official.catalogue` lands in ``data/raw/official/<folder>/<file>``.
 The bytes come from
 
 - a **mirror** (``--mirror`` or ``WORKBOOK_MIRROR``): a local directory or an
@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from analysis.catalogue import GENESIS_REGIO_URL, Source, catalogue
 from analysis.errors import InputError, ParameterError
+from analysis.sources.official.catalogue import GENESIS_REGIO_URL, Source, catalogue
 
 DATALOG_START = "<!-- datalog:start -->"
 DATALOG_END = "<!-- datalog:end -->"
@@ -418,26 +418,31 @@ def verify_file(path: Path, name: str, fmt: str) -> None:
         first = text.split("\n", 1)[0].lower()
         if not first.startswith(("statistics_code;", "statistik_code;")):
             raise FetchError(f"{name}: not a GENESIS flat file (first line {first[:40]!r})")
-        _parse_with(_reader("analysis.sources.genesis", ["read_ffcsv"]), path, name)
+        _parse_with(_reader("analysis.sources.official.genesis", ["read_ffcsv"]), path, name)
     elif fmt == "classic":
         text = _check_text(path, name, ("latin-1",))
         if not text.lstrip().lower().startswith("genesis-tabelle"):
             raise FetchError(
                 f"{name}: not a regionalstatistik table CSV (no 'GENESIS-Tabelle' title)"
             )
-        _parse_with(_reader("analysis.sources.classic", ["read_classic"]), path, name)
+        _parse_with(_reader("analysis.sources.official.classic", ["read_classic"]), path, name)
     elif fmt in ("xlsx", "bbsr", "gv_isys"):
         _check_xlsx(path, name)
         if fmt == "bbsr":
-            _parse_with(_reader("analysis.sources.bbsr", ["read_bbsr_crosswalk"]), path, name)
+            _parse_with(
+                _reader("analysis.sources.official.bbsr", ["read_bbsr_crosswalk"]), path, name
+            )
         elif fmt == "gv_isys":
             _parse_with(
-                _reader("analysis.sources.gv_isys", ["read_gv_isys", "read_gemeindeverzeichnis"]),
+                _reader(
+                    "analysis.sources.official.gv_isys",
+                    ["read_gv_isys", "read_gemeindeverzeichnis"],
+                ),
                 path,
                 name,
             )
     elif fmt == "plz":
-        _parse_with(_reader("analysis.sources.plz", ["read_plz"]), path, name)
+        _parse_with(_reader("analysis.sources.official.plz", ["read_plz"]), path, name)
     elif fmt == "geojson":
         try:
             body = json.loads(_check_text(path, name))

@@ -154,7 +154,7 @@ def choropleth(
     ----------
     geometry : DataFrame
         Columns ``ags`` and ``geometry`` (a list of rings, each an (n, 2) array-like of
-        lon/lat), as returned by ``analysis.sources.vg2500.read_vg2500`` or
+        lon/lat), as returned by ``analysis.sources.official.vg2500.read_vg2500`` or
         ``read_geojson``.
     values : Series
         Indexed by Kreis code; Kreise without a value are drawn grey.
@@ -356,9 +356,9 @@ def funnel_plot(
     ----------
     frame : DataFrame
         One row per unit with ``observed`` and ``expected`` (and ``flag``), e.g.
-        ``PotentialModel.frame`` of :func:`analysis.potential.fit_potential`.
+        ``PotentialModel.frame`` of :func:`analysis.market.fit_potential`.
     curve : DataFrame
-        :func:`analysis.potential.funnel_curve`: ``expected`` and ``low_<tag>``,
+        :func:`analysis.market.funnel_curve`: ``expected`` and ``low_<tag>``,
         ``high_<tag>`` columns (tag 95, 998) on the ratio scale.
     observed, expected, flag : str
         Column names (``flag=None``: all units grey).
@@ -434,7 +434,7 @@ def funnel_map(geometry: pd.DataFrame, flags: pd.Series, *, title: str = "", ax=
         ``ags``, ``geometry`` (lon/lat rings), as for :func:`choropleth`.
     flags : Series
         Indexed by Kreis code, values the keys of :data:`FUNNEL_COLOURS` (the
-        ``funnel`` column of ``analysis.potential.PotentialModel.frame``).
+        ``funnel`` column of ``analysis.market.PotentialModel.frame``).
 
     Returns
     -------

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
-from analysis.sources._text import LEVEL_BY_LENGTH
+from analysis.sources.text import LEVEL_BY_LENGTH
 
 CREDIT = "© GeoBasis-DE / BKG"
 LICENCE = "Datenlizenz Deutschland – Namensnennung – Version 2.0 (dl-de/by-2-0)"

@@ -4,7 +4,7 @@ This is the layout of the mirror's derived ``gv_isys_2024/kreise_2024.csv`` (the
 400 Kreise of GV-ISys with Land, Regierungsbezirk, NUTS-3, area and the population
 summed from the Gemeinden) and of the demo dataset's Kreis list. It is not a
 publisher format: the official route to the same facts is the GV-ISys workbook
-(:mod:`analysis.sources.gv_isys`).
+(:mod:`analysis.sources.official.gv_isys`).
 
 :func:`read_kreis_codes` needs only the standard library, so that parameter
 validation can check a Kreis code without importing pandas.

@@ -33,7 +33,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from analysis.errors import InputError
-from analysis.sources._text import (
+from analysis.sources.official.genesis import CREDIT, LICENCE, TIDY_COLUMNS
+from analysis.sources.text import (
     block_size,
     decode,
     encoding_note,
@@ -44,7 +45,6 @@ from analysis.sources._text import (
     read_bytes,
     record_lines,
 )
-from analysis.sources.genesis import CREDIT, LICENCE, TIDY_COLUMNS
 
 _FOOTER_LINE = re.compile(r"(?m)^_{5,}[ \t;]*\r?$")
 _AGS = re.compile(r"^(DG|\d{2}|\d{3}|\d{5}|\d{8}|\d{9}|\d{12})$")
@@ -77,7 +77,7 @@ def read_classic(path: str | Path) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per value with the columns of
-        :data:`analysis.sources.genesis.TIDY_COLUMNS`: ``statistic`` (the 5-digit
+        :data:`analysis.sources.official.genesis.TIDY_COLUMNS`: ``statistic`` (the 5-digit
         statistic number of the table code), ``level`` (from the key length:
         ``DG`` → DINSG, 2 → DLAND, 3 → REGBEZ, 5 → KREISE, 8 → GEMEINDE),
         ``ags``, ``region_name`` (indentation removed), ``time`` and

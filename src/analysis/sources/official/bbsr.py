@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.catalogue import note_catalogued
 from analysis.errors import InputError
+from analysis.sources.official.catalogue import note_catalogued
 
 #: Weights of one source Kreis must sum to one within this tolerance.
 WEIGHT_TOLERANCE = 1e-6

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.catalogue import note_catalogued
 from analysis.errors import InputError
 from analysis.lands import LAND_NAMES
+from analysis.sources.official.catalogue import note_catalogued
 
 PLZ_COLUMNS = ("plz", "ags8", "kreis_ags", "ort", "bundesland")
 

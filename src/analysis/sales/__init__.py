@@ -1,0 +1,77 @@
+"""Sales and marketing analytics on the canonical CRM frames (nothing here reads a file).
+
+Rooms: :mod:`~analysis.sales.common` (proportions, segments, data quality),
+:mod:`~analysis.sales.funnel`, :mod:`~analysis.sales.win_rate`,
+:mod:`~analysis.sales.cycle` (censoring, competing risks), :mod:`~analysis.sales.attribution`
+and :mod:`~analysis.sales.its` (interrupted time series on the monthly win rate).
+"""
+
+from __future__ import annotations
+
+from analysis.sales.attribution import (
+    marketing_attribution,
+    marketing_pipeline,
+)
+from analysis.sales.common import (
+    FUNNEL_STAGES,
+    MARKETING_LEAD_SOURCES,
+    MARKETING_RULES,
+    NULL_ID,
+    SEGMENTS,
+    amount_column,
+    fill_rates,
+    filter_segment,
+    proportion_difference,
+    quarantine_summary,
+    wilson_interval,
+)
+from analysis.sales.cycle import (
+    cumulative_incidence,
+    cycle_data,
+    cycle_summary,
+    kaplan_meier,
+    logrank,
+)
+from analysis.sales.funnel import (
+    funnel_by_cohort,
+    funnel_table,
+    lead_conversion_before_after,
+)
+from analysis.sales.win_rate import (
+    deal_size_before_after,
+    its_series,
+    monthly_win_rate,
+    publishable,
+    win_rate_before_after,
+    win_rate_by_team,
+)
+
+__all__ = [
+    "FUNNEL_STAGES",
+    "MARKETING_LEAD_SOURCES",
+    "MARKETING_RULES",
+    "NULL_ID",
+    "SEGMENTS",
+    "amount_column",
+    "cumulative_incidence",
+    "cycle_data",
+    "cycle_summary",
+    "deal_size_before_after",
+    "fill_rates",
+    "filter_segment",
+    "funnel_by_cohort",
+    "funnel_table",
+    "its_series",
+    "kaplan_meier",
+    "lead_conversion_before_after",
+    "logrank",
+    "marketing_attribution",
+    "marketing_pipeline",
+    "monthly_win_rate",
+    "proportion_difference",
+    "publishable",
+    "quarantine_summary",
+    "wilson_interval",
+    "win_rate_before_after",
+    "win_rate_by_team",
+]

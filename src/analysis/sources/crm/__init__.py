@@ -1,0 +1,1 @@
+"""Readers of Salesforce and Pardot exports (Data Export, report exports, Pardot UI/API)."""

@@ -227,6 +227,10 @@ def test_loader_names_missing_indicators_and_notes_sources(demo_root, fresh_sess
         "abitur_share_pct",
         "mint_employment_share_pct",
         "median_wage_mint_eur",
+        "population_longrun_start",
+        "population_share_longrun_start_pct",
+        "population_share_pct",
+        "population_share_change_longrun_pct",
     ]
     assert kreise["income_per_taxpayer_eur"].isna().all()
     assert kreise.attrs["reference_dates"] == {
@@ -234,7 +238,9 @@ def test_loader_names_missing_indicators_and_notes_sources(demo_root, fresh_sess
         "population_prev": "2023-12-31",
         "employees": "2024-06-30",
         "students": "2023-10P6M",
+        "mint_students": "2023-10P6M",
     }
+    assert any("long-run change" in note for note in kreise.attrs["notes"])
     assert len(noted) == 4
     assert {item["credit"] for item in noted} == {DEMO_CREDIT}
     assert all(item["sha256"] and item["reference_date"] for item in noted)
@@ -352,9 +358,16 @@ def test_official_mirror_loads_400_kreise_with_real_totals(mirror, fresh_session
     assert kreise.loc["03159", "population"] == 328_028
     assert kreise.loc["09162", "kreis_type"] == "Kreisfreie Stadt"
     assert kreise.loc["09184", "kreis_type"] == "Landkreis"
-    # 13111 in the mirror lists only '-' for Kreise at 2025-06-30: missing, and said so
-    assert "employees" in kreise.attrs["missing_indicators"]
-    assert "population_change_pct" in kreise.attrs["missing_indicators"]
+    # 13111 lists only '-' for Kreise at 2025-06-30: the 2024-06-30 file is taken, and said so
+    assert kreise.attrs["reference_dates"]["employees"] == "2024-06-30"
+    assert "2025-06-30" in kreise.attrs["vintages"]["employees"]["why"]
+    assert kreise.loc["03159", "employees"] == 134_251
+    assert kreise.loc["09162", "employees"] == 970_646
+    assert kreise.loc["09184", "employees"] == 265_273
+    # two vintages of 12411 give the change 2023 -> 2024
+    assert kreise["population_prev"].sum() == 83_456_045
+    assert kreise.loc["03159", "population"] - kreise.loc["03159", "population_prev"] == -629
+    assert kreise.loc["11000", "population_prev"] == 3_662_381
     # Thüringen suppresses HS-FG08 ('.') in Erfurt, Gera, Jena and the Wartburgkreis
     assert kreise.attrs["suppressed"]["mint_students"] == ["16051", "16052", "16053", "16063"]
     assert kreise["mint_students"].isna().sum() == 4

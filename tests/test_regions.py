@@ -526,3 +526,72 @@ def test_optional_tables_are_found_by_their_labels(tmp_path):
     assert not {"business_registrations", "income_per_taxpayer_eur", "abitur_share_pct"} & set(
         kreise.attrs["missing_indicators"]
     )
+
+
+def test_vintages_of_one_table_are_merged_newest_file_first(tmp_path):
+    folder = tmp_path / "official" / "genesis_ffcsv"
+    folder.mkdir(parents=True)
+    # the older release holds 2023 only; the newer holds a revised 2023 and 2024
+    (folder / "12411-01-01-4_2023-12-31_de_flat.csv").write_bytes(
+        _ffcsv(
+            [
+                ("2023-12-31", "01001", "Aland, kreisfreie Stadt", "990"),
+                ("2023-12-31", "01051", "Bkreis, Kreis", "480"),
+            ]
+        )
+    )
+    (folder / "12411-01-01-4_de_flat.csv").write_bytes(
+        _ffcsv(
+            [
+                ("2023-12-31", "01001", "Aland, kreisfreie Stadt", "1000"),
+                ("2024-12-31", "01001", "Aland, kreisfreie Stadt", "1010"),
+                ("2024-12-31", "01051", "Bkreis, Kreis", "500"),
+            ]
+        )
+    )
+    employees = [
+        ("2025-06-30", "01001", "-", "Anzahl", "ERW032", "SV-Beschäftigte am Arbeitsort"),
+        ("2025-06-30", "01051", "-", "Anzahl", "ERW032", "SV-Beschäftigte am Arbeitsort"),
+    ]
+    (folder / "13111-01-03-4_de_flat.csv").write_bytes(
+        _flat("13111", "Beschäftigtenstatistik", employees, dims=1)
+    )
+    (folder / "13111-01-03-4_2024-06-30_de_flat.csv").write_bytes(
+        _flat(
+            "13111",
+            "Beschäftigtenstatistik",
+            [(t.replace("2025", "2024"), a, v, *rest) for t, a, _, *rest in employees for v in ["7"]],
+            dims=1,
+        )
+    )
+
+    kreise = load_kreis_indicators("official", root=tmp_path).set_index("ags")
+
+    assert kreise["population"].tolist() == [1010.0, 500.0]
+    # 2023: the newer file's revised 1000 wins for 01001; 01051 only in the older file
+    assert kreise["population_prev"].tolist() == [1000.0, 480.0]
+    assert kreise["employees"].tolist() == [7.0, 7.0]
+    vintages = kreise.attrs["vintages"]
+    assert vintages["employees"]["files"] == ["13111-01-03-4_2024-06-30_de_flat.csv"]
+    assert "2025-06-30" in vintages["employees"]["why"]
+    assert vintages["population_prev"]["files"] == [
+        "12411-01-01-4_2023-12-31_de_flat.csv",
+        "12411-01-01-4_de_flat.csv",
+    ]
+
+
+def test_city_states_given_as_land_rows_become_kreise():
+    from analysis.regions.tables import kreis_rows
+
+    frame = pd.DataFrame(
+        {
+            "level": ["DLAND", "DLAND", "KREISE", "DLAND", "KREISE"],
+            "ags": ["02", "11", "03159", "03", "11000"],
+            "value": [1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    )
+
+    rows = kreis_rows(frame).set_index("ags")["value"]
+
+    # Hamburg from its Land row; Berlin has its own Kreis row, which wins; Niedersachsen stays out
+    assert rows.to_dict() == {"03159": 3.0, "11000": 5.0, "02000": 1.0}

@@ -65,7 +65,7 @@ def test_changed_source_or_version_gives_a_new_key(tmp_path, cache):
 
     _flat(tmp_path, 1)
     changed = prepared.read_prepared(path, counting_reader)
-    bumped = prepared.read_prepared(path, counting_reader, version=2)
+    prepared.read_prepared(path, counting_reader, version=2)
 
     assert changed["value"].tolist() == [1.0]
     assert len(CALLS) == 3

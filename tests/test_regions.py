@@ -560,7 +560,11 @@ def test_vintages_of_one_table_are_merged_newest_file_first(tmp_path):
         _flat(
             "13111",
             "Beschäftigtenstatistik",
-            [(t.replace("2025", "2024"), a, v, *rest) for t, a, _, *rest in employees for v in ["7"]],
+            [
+                (t.replace("2025", "2024"), a, v, *rest)
+                for t, a, _, *rest in employees
+                for v in ["7"]
+            ],
             dims=1,
         )
     )

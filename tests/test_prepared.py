@@ -143,3 +143,25 @@ def test_cached_indicators_note_the_original_files(demo_root, cache, monkeypatch
     assert {Path(item["path"]).name for item in noted} >= {"12411-01-01-4_de_flat.csv"}
     assert all(len(item["sha256"]) == 64 for item in noted)
     assert any(p.name.startswith("kreis_indicators_demo") for p in cache.iterdir())
+
+
+def test_cached_boundaries_equal_the_reader(demo_root, cache, monkeypatch):
+    import numpy as np
+
+    from analysis import geometry
+    from analysis.sources.official import vg2500
+
+    monkeypatch.setenv("WORKBOOK_DEMO_DIR", str(demo_root))
+    direct = vg2500.read_geojson(geometry.find_geometry_file("demo"))
+
+    first = geometry.load_kreis_geometry("demo")
+    second = geometry.load_kreis_geometry("demo")
+
+    for frame in (first, second):
+        pd.testing.assert_frame_equal(
+            frame.drop(columns="geometry"), direct.drop(columns="geometry")
+        )
+        for rings, expected in zip(frame["geometry"], direct["geometry"], strict=True):
+            assert len(rings) == len(expected)
+            assert all(np.array_equal(a, b) for a, b in zip(rings, expected, strict=True))
+    assert any(p.name.startswith("kreise_geojson") or "geojson" in p.name for p in cache.iterdir())

@@ -133,3 +133,10 @@ def test_official_key_figures_at_package_level(official_root, monkeypatch):
     longrun = kreise.attrs["longrun"]
     assert (longrun["basis_start"], longrun["basis_end"]) == ("zensus2011", "zensus2022")
     assert kreise["population_longrun_start"].notna().sum() == 400
+    # 2015 on today's territory: Göttingen 2015 = Göttingen (03152) + Osterode am Harz (03156)
+    assert goettingen["population_longrun_start"] == 329_538
+    assert longrun["germany_start"] == 82_175_684
+    assert kreise["population_longrun_start"].sum() == pytest.approx(82_175_684, abs=1)
+    dates = kreise.attrs["indicator_dates"]
+    assert dates["population_share_change_longrun_pct"] == "2015-12-31 → 2024-12-31"
+    assert dates["abitur_share_pct"] == "2023"

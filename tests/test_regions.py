@@ -599,3 +599,13 @@ def test_city_states_given_as_land_rows_become_kreise():
 
     # Hamburg from its Land row; Berlin has its own Kreis row, which wins; Niedersachsen stays out
     assert rows.to_dict() == {"03159": 3.0, "11000": 5.0, "02000": 1.0}
+
+
+def test_every_indicator_with_data_has_a_reference_date(demo_root):
+    kreise = load_kreis_indicators("demo", root=demo_root)
+    dates = kreise.attrs["indicator_dates"]
+
+    with_data = [c for c in INDICATORS if c not in kreise.attrs["missing_indicators"]]
+    assert set(dates) == set(with_data) - {"area_km2"}
+    assert dates["employees_per_1000"] == "2024-06-30"
+    assert dates["population_change_pct"] == "2023-12-31 → 2024-12-31"

@@ -450,12 +450,66 @@ def _load(dataset: str, official: Path) -> pd.DataFrame:
         "suppressed": load.suppressed,
         "vintages": load.vintages,
         "longrun": load.longrun,
+        "indicator_dates": indicator_dates(load.reference_dates, missing),
         "population_basis": (
             "synthetic"
             if dataset == "demo"
             else "12411 Fortschreibung (Zensus 2022 basis from 2022 on)"
         ),
     }
+    return out
+
+
+#: Which reference dates an indicator column rests on (the first date, then any others).
+_DATE_SOURCES: dict[str, tuple[str, ...]] = {
+    "area_km2": (),
+    "density_per_km2": ("population",),
+    "population": ("population",),
+    "population_prev": ("population_prev",),
+    "population_change_pct": ("population_prev", "population"),
+    "employees": ("employees",),
+    "employees_per_1000": ("employees",),
+    "students_total": ("students",),
+    "students_per_1000": ("students",),
+    "mint_students": ("students",),
+    "mint_math_science_students": ("students",),
+    "mint_engineering_students": ("students",),
+    "mint_students_per_1000": ("students",),
+    "mint_share_of_students_pct": ("students",),
+    "business_registrations": ("business_registrations",),
+    "business_registrations_per_10000": ("business_registrations",),
+    "income_per_taxpayer_eur": ("income_per_taxpayer_eur",),
+    "abitur_share_pct": ("abitur_share_pct",),
+    "mint_employment_share_pct": ("mint_employment_share_pct",),
+    "median_wage_mint_eur": ("median_wage_mint_eur",),
+    "population_longrun_start": ("population_longrun_start",),
+    "population_share_longrun_start_pct": ("population_longrun_start",),
+    "population_share_pct": ("population",),
+    "population_share_change_longrun_pct": ("population_longrun_start", "population"),
+}
+
+
+def indicator_dates(reference_dates: dict[str, str], missing: list[str]) -> dict[str, str]:
+    """Reference date of every indicator column with data (``"A → B"`` for changes).
+
+    Parameters
+    ----------
+    reference_dates : dict
+        ``attrs["reference_dates"]`` of the indicator frame (source → date).
+    missing : list of str
+        Columns without data (left out).
+
+    Returns
+    -------
+    dict
+        Column → date text, e.g. ``employees_per_1000`` → ``"2024-06-30"``,
+        ``population_change_pct`` → ``"2023-12-31 → 2024-12-31"``.
+    """
+    out = {}
+    for column, keys in _DATE_SOURCES.items():
+        dates = [reference_dates[k] for k in keys if reference_dates.get(k)]
+        if column not in missing and dates and len(dates) == len(keys):
+            out[column] = " → ".join(dates)
     return out
 
 

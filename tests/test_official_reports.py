@@ -140,3 +140,25 @@ def test_official_key_figures_at_package_level(official_root, monkeypatch):
     dates = kreise.attrs["indicator_dates"]
     assert dates["population_share_change_longrun_pct"] == "2015-12-31 → 2024-12-31"
     assert dates["abitur_share_pct"] == "2023"
+
+
+def test_every_2015_classic_table_lands_on_todays_400_kreise(monkeypatch, tmp_path):
+    from analysis.regions.longrun import harmonized_classic_tables
+
+    env = os.environ.get("WORKBOOK_SHARED_DATA")
+    mirror = Path(env) if env else ROOT.parent / "shared" / "data" / "official"
+    if not mirror.is_dir():
+        pytest.skip(f"mirror not found at {mirror}: set WORKBOOK_SHARED_DATA to enable")
+    monkeypatch.setenv("WORKBOOK_CACHE_DIR", str(tmp_path))
+
+    tables = harmonized_classic_tables(mirror)
+
+    assert set(tables) == {"12411-01-01-4", "11111-01-01-4", "21111-01-03-4"}
+    for frame in tables.values():
+        assert frame["ags"].nunique() == 400
+        assert not ({"03152", "03156", "16056"} & set(frame["ags"]))
+    area = tables["11111-01-01-4"].set_index("ags")["value"]
+    assert area.sum() == pytest.approx(357_327.14, abs=0.01)
+    population = tables["12411-01-01-4"]
+    total = population.loc[population["Geschlecht"].eq("Insgesamt")].set_index("ags")["value"]
+    assert total["03159"] == 255_653 + 73_885

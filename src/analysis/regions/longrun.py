@@ -135,3 +135,47 @@ def population_longrun(load: Load, population: pd.Series | None) -> dict[str, pd
         "population_share_pct": share_end,
         "population_share_change_longrun_pct": (share_end / share_start - 1) * 100,
     }
+
+
+#: Classic tables of an older territory and the BBSR weight their counts take.
+CLASSIC_MEASURES: dict[str, str] = {
+    "12411-01-01-4": "people",  # population
+    "11111-01-01-4": "area",  # area in km²
+    "21111-01-03-4": "people",  # schools and pupils (counts)
+}
+
+
+def harmonized_classic_tables(official: str | Path) -> dict[str, pd.DataFrame]:
+    """Every classic table of an older territory, mapped to today's 400 Kreise.
+
+    Parameters
+    ----------
+    official : path
+        The ``official/`` folder of a dataset (classic tables and the BBSR crosswalk).
+
+    Returns
+    -------
+    dict
+        Table code → tidy frame on today's Kreise (:func:`analysis.territory.harmonize`
+        with the weight of :data:`CLASSIC_MEASURES`; all dimensions kept). Tables whose
+        year is already on today's territory (2021 and later) and tables without a
+        known measure are left out; empty without a crosswalk.
+    """
+    from analysis.territory import harmonize
+
+    official = Path(official)
+    found = read_crosswalk(official)
+    if found is None:
+        return {}
+    crosswalk = found[0]
+    out = {}
+    for code, path in sorted(find_classic_tables(official).items()):
+        kind = CLASSIC_MEASURES.get(code)
+        if kind is None:
+            continue
+        frame = read_classic_table(path)
+        years = {int(str(t)[:4]) for t in frame["time"].dropna().unique()}
+        if len(years) != 1 or min(years) > 2020:
+            continue
+        out[code] = harmonize(frame, years.pop(), kind, crosswalk)
+    return out

@@ -94,6 +94,9 @@ def test_region_profile_on_official_data_reproduces_the_published_figures(offici
     text = page.read_text()
     for date in ("2024-12-31", "2023-12-31", "2024-06-30", "2015-12-31"):
         assert date in text
+    # the source list names each file used, with its licence
+    for name in ("12411-01-01-4_2023-12-31_de_flat.csv", "21111-02-06-4.csv", "dl-de/by-2-0"):
+        assert name in text
 
 
 def test_cluster_report_on_official_data(official_root):

@@ -58,31 +58,37 @@ class Load:
     longrun: dict = field(default_factory=dict)
 
     def note(self, path: Path, title: str, reference_date: str, credit: str | None = None) -> None:
-        """Note a file read (for the report's sources) with credit, date and licence."""
-        from analysis.notebook import note_input
+        """Record a file read, with credit, date and licence (``sources`` of the frame).
 
+        :func:`~analysis.regions.indicators.load_kreis_indicators` notes them for the
+        report (:func:`analysis.note_input`) once the frame is complete.
+
+        The source shown names the file (``title [file name]``), and the credit line
+        of an official file ends with its licence (``credit; licence``), so that a
+        report's source list says which file, which date and under which licence.
+        """
         licence = ""
         if self.dataset == "demo":
             source, credit = f"{title} (demo)", DEMO_CREDIT
         else:
             from analysis.sources.official.catalogue import source_for_file
 
-            source = title
+            source = f"{title} [{path.name}]"
             entry = source_for_file(path)
             if credit is None:
                 credit = entry.credit if entry is not None else GENESIS_CREDIT
             licence = entry.licence if entry is not None else ""
-        note_input(path, source=source, credit=credit, reference_date=reference_date)
         for item in self.sources:
             if item["path"] == str(path):
                 if reference_date not in item["reference_date"].split(", "):
                     item["reference_date"] += ", " + reference_date
                 return
+        shown = f"{credit}; {licence}" if licence and licence not in credit else credit
         self.sources.append(
             {
                 "path": str(path),
                 "source": source,
-                "credit": credit,
+                "credit": shown,
                 "licence": licence,
                 "reference_date": reference_date,
             }

@@ -12,16 +12,26 @@ Which files are read
     Under ``<dataset root>/official/`` every GENESIS flat file is identified by the
     statistic code inside it (not by its name): 12411 population, 13111 employees at
     workplace, 21311 students; optional 52311 business registrations, 73111 income
-    tax statistics, 21111 school leavers. The Kreis list (names, types, area) comes
-    from ``gv_isys_2024/kreise_2024.csv`` when present (demo, mirror), else from the
-    GV-ISys workbook (``AuszugGV*.xlsx``, slow: seconds), else from the Kreis labels of
-    the population table (no area then).
+    tax statistics, 21111 school leavers (also from a classic 21111 download). All
+    files of one statistic are merged as vintages (:mod:`analysis.regions.tables`);
+    each indicator takes the latest date at which current Kreise have numbers
+    (:mod:`analysis.regions.builders`, reasons in ``attrs["vintages"]``). The Kreis list
+    (names, types, area) comes from ``gv_isys_2024/kreise_2024.csv`` when present (demo,
+    mirror), else from the GV-ISys workbook (``AuszugGV*.xlsx``), else from the Kreis
+    labels of the population table (no area then). A classic 12411 table of an older
+    year gives the long-run change on today's territory (:mod:`analysis.regions.longrun`).
 
 Special values
-    ``-`` means "nothing" and counts as 0 where the table reports the Kreis at all;
-    when *no* current Kreis has a number for a table's date (13111 at 30.06.2025 in
-    the mirror lists only ``-``), the table is treated as not published for that date
-    and the indicator is missing. ``.``, ``x``, ``/`` and ``...`` are missing values.
+    ``-`` means "nothing" and counts as 0 where the table reports the Kreis at all
+    (except an Abitur cell, taken as unknown); when *no* current Kreis has a number for
+    a table's date (13111 at 30.06.2025 in the mirror lists only ``-``), that date is
+    skipped for an earlier one. ``.``, ``x``, ``/`` and ``...`` are missing values.
+
+Speed
+    The finished frame and every parsed source are kept in the prepared-inputs cache
+    (:mod:`analysis.prepared`), keyed by the SHA-256 of every candidate input file and
+    the code of the modules involved; a warm load takes milliseconds and still notes
+    the original files for the report.
 """
 
 from __future__ import annotations

@@ -75,6 +75,19 @@ def test_region_profile_on_official_data_reproduces_the_published_figures(offici
     figures = manifest["figures"]
     assert figures["n_kreise"] == 400
     assert figures["population_total"] == 83_577_140
+    # region figures the notebook may record (see test_official_key_figures_at_package_level
+    # for the same facts on the loader): checked whenever recorded
+    published = {
+        "region_population": 328_028,
+        "region_population_change": -629,
+        "region_employees": 134_251,
+        "region_income_per_taxpayer_eur": 42_934,
+        "region_abitur_share_pct": 40.0,
+    }
+    for name, expected in published.items():
+        if name in figures:
+            digits = 1 if isinstance(expected, float) else 0
+            assert round(figures[name], digits) == expected, name
     # every non-licensed indicator of the profile has data; only the licensed two and
     # business registrations (no open file yet) are missing
     assert figures["n_indicators_missing"] == 3

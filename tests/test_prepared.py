@@ -165,3 +165,16 @@ def test_cached_boundaries_equal_the_reader(demo_root, cache, monkeypatch):
             assert len(rings) == len(expected)
             assert all(np.array_equal(a, b) for a, b in zip(rings, expected, strict=True))
     assert any(p.name.startswith("kreise_geojson") or "geojson" in p.name for p in cache.iterdir())
+
+
+def test_the_same_bytes_elsewhere_share_the_cache_but_keep_their_path(tmp_path, cache):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = _flat(tmp_path / "a", 9)
+    second = _flat(tmp_path / "b", 9)
+
+    prepared.read_prepared(first, counting_reader)
+    frame = prepared.read_prepared(second, counting_reader)
+
+    assert len(CALLS) == 1
+    assert frame.attrs["path"] == str(second)

@@ -193,7 +193,10 @@ def read_prepared(
     Returns
     -------
     pandas.DataFrame
-        The same frame (values, dtypes, ``attrs``) as ``reader(path)``.
+        The same frame (values, dtypes, ``attrs``) as ``reader(path)``; ``attrs``
+        went through JSON (tuples come back as lists, paths as text) and
+        ``attrs["path"]`` names ``path`` even when the same bytes were cached from
+        another location.
 
     Raises
     ------
@@ -202,7 +205,10 @@ def read_prepared(
     source = Path(path)
     if not enabled():
         return reader(source)
-    return read_or_build(_stem(source), cache_key(source, reader, version), lambda: reader(source))
+    frame = read_or_build(_stem(source), cache_key(source, reader, version), lambda: reader(source))
+    if "path" in frame.attrs:  # the same bytes may lie elsewhere: name this file
+        frame.attrs["path"] = str(source)
+    return frame
 
 
 def _read(target: Path) -> pd.DataFrame | None:

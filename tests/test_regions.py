@@ -227,6 +227,10 @@ def test_loader_names_missing_indicators_and_notes_sources(demo_root, fresh_sess
         "abitur_share_pct",
         "mint_employment_share_pct",
         "median_wage_mint_eur",
+        "population_longrun_start",
+        "population_share_longrun_start_pct",
+        "population_share_pct",
+        "population_share_change_longrun_pct",
     ]
     assert kreise["income_per_taxpayer_eur"].isna().all()
     assert kreise.attrs["reference_dates"] == {
@@ -234,7 +238,9 @@ def test_loader_names_missing_indicators_and_notes_sources(demo_root, fresh_sess
         "population_prev": "2023-12-31",
         "employees": "2024-06-30",
         "students": "2023-10P6M",
+        "mint_students": "2023-10P6M",
     }
+    assert any("long-run change" in note for note in kreise.attrs["notes"])
     assert len(noted) == 4
     assert {item["credit"] for item in noted} == {DEMO_CREDIT}
     assert all(item["sha256"] and item["reference_date"] for item in noted)
@@ -352,9 +358,16 @@ def test_official_mirror_loads_400_kreise_with_real_totals(mirror, fresh_session
     assert kreise.loc["03159", "population"] == 328_028
     assert kreise.loc["09162", "kreis_type"] == "Kreisfreie Stadt"
     assert kreise.loc["09184", "kreis_type"] == "Landkreis"
-    # 13111 in the mirror lists only '-' for Kreise at 2025-06-30: missing, and said so
-    assert "employees" in kreise.attrs["missing_indicators"]
-    assert "population_change_pct" in kreise.attrs["missing_indicators"]
+    # 13111 lists only '-' for Kreise at 2025-06-30: the 2024-06-30 file is taken, and said so
+    assert kreise.attrs["reference_dates"]["employees"] == "2024-06-30"
+    assert "2025-06-30" in kreise.attrs["vintages"]["employees"]["why"]
+    assert kreise.loc["03159", "employees"] == 134_251
+    assert kreise.loc["09162", "employees"] == 970_646
+    assert kreise.loc["09184", "employees"] == 265_273
+    # two vintages of 12411 give the change 2023 -> 2024
+    assert kreise["population_prev"].sum() == 83_456_045
+    assert kreise.loc["03159", "population"] - kreise.loc["03159", "population_prev"] == -629
+    assert kreise.loc["11000", "population_prev"] == 3_662_381
     # Thüringen suppresses HS-FG08 ('.') in Erfurt, Gera, Jena and the Wartburgkreis
     assert kreise.attrs["suppressed"]["mint_students"] == ["16051", "16052", "16053", "16063"]
     assert kreise["mint_students"].isna().sum() == 4
@@ -513,3 +526,86 @@ def test_optional_tables_are_found_by_their_labels(tmp_path):
     assert not {"business_registrations", "income_per_taxpayer_eur", "abitur_share_pct"} & set(
         kreise.attrs["missing_indicators"]
     )
+
+
+def test_vintages_of_one_table_are_merged_newest_file_first(tmp_path):
+    folder = tmp_path / "official" / "genesis_ffcsv"
+    folder.mkdir(parents=True)
+    # the older release holds 2023 only; the newer holds a revised 2023 and 2024
+    (folder / "12411-01-01-4_2023-12-31_de_flat.csv").write_bytes(
+        _ffcsv(
+            [
+                ("2023-12-31", "01001", "Aland, kreisfreie Stadt", "990"),
+                ("2023-12-31", "01051", "Bkreis, Kreis", "480"),
+            ]
+        )
+    )
+    (folder / "12411-01-01-4_de_flat.csv").write_bytes(
+        _ffcsv(
+            [
+                ("2023-12-31", "01001", "Aland, kreisfreie Stadt", "1000"),
+                ("2024-12-31", "01001", "Aland, kreisfreie Stadt", "1010"),
+                ("2024-12-31", "01051", "Bkreis, Kreis", "500"),
+            ]
+        )
+    )
+    employees = [
+        ("2025-06-30", "01001", "-", "Anzahl", "ERW032", "SV-Beschäftigte am Arbeitsort"),
+        ("2025-06-30", "01051", "-", "Anzahl", "ERW032", "SV-Beschäftigte am Arbeitsort"),
+    ]
+    (folder / "13111-01-03-4_de_flat.csv").write_bytes(
+        _flat("13111", "Beschäftigtenstatistik", employees, dims=1)
+    )
+    (folder / "13111-01-03-4_2024-06-30_de_flat.csv").write_bytes(
+        _flat(
+            "13111",
+            "Beschäftigtenstatistik",
+            [
+                (t.replace("2025", "2024"), a, v, *rest)
+                for t, a, _, *rest in employees
+                for v in ["7"]
+            ],
+            dims=1,
+        )
+    )
+
+    kreise = load_kreis_indicators("official", root=tmp_path).set_index("ags")
+
+    assert kreise["population"].tolist() == [1010.0, 500.0]
+    # 2023: the newer file's revised 1000 wins for 01001; 01051 only in the older file
+    assert kreise["population_prev"].tolist() == [1000.0, 480.0]
+    assert kreise["employees"].tolist() == [7.0, 7.0]
+    vintages = kreise.attrs["vintages"]
+    assert vintages["employees"]["files"] == ["13111-01-03-4_2024-06-30_de_flat.csv"]
+    assert "2025-06-30" in vintages["employees"]["why"]
+    assert vintages["population_prev"]["files"] == [
+        "12411-01-01-4_2023-12-31_de_flat.csv",
+        "12411-01-01-4_de_flat.csv",
+    ]
+
+
+def test_city_states_given_as_land_rows_become_kreise():
+    from analysis.regions.tables import kreis_rows
+
+    frame = pd.DataFrame(
+        {
+            "level": ["DLAND", "DLAND", "KREISE", "DLAND", "KREISE"],
+            "ags": ["02", "11", "03159", "03", "11000"],
+            "value": [1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    )
+
+    rows = kreis_rows(frame).set_index("ags")["value"]
+
+    # Hamburg from its Land row; Berlin has its own Kreis row, which wins; Niedersachsen stays out
+    assert rows.to_dict() == {"03159": 3.0, "11000": 5.0, "02000": 1.0}
+
+
+def test_every_indicator_with_data_has_a_reference_date(demo_root):
+    kreise = load_kreis_indicators("demo", root=demo_root)
+    dates = kreise.attrs["indicator_dates"]
+
+    with_data = [c for c in INDICATORS if c not in kreise.attrs["missing_indicators"]]
+    assert set(dates) == set(with_data) - {"area_km2"}
+    assert dates["employees_per_1000"] == "2024-06-30"
+    assert dates["population_change_pct"] == "2023-12-31 → 2024-12-31"

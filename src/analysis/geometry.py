@@ -7,8 +7,10 @@ Both become one frame: ``ags``, ``name``, ``geometry`` (a list of lon/lat rings)
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analysis.notebook import note_input
@@ -16,6 +18,8 @@ from analysis.paths import dataset_dir
 
 BKG_CREDIT = "© GeoBasis-DE / BKG 2024 (dl-de/by-2-0)"
 DEMO_CREDIT = "synthetic demo data (fictional boundaries)"
+#: Version of the boundary readers in the prepared-inputs cache.
+GEOMETRY_VERSION = 1
 
 
 def find_geometry_file(dataset: str) -> Path | None:
@@ -47,13 +51,11 @@ def load_kreis_geometry(dataset: str = "demo") -> pd.DataFrame | None:
     path = find_geometry_file(dataset)
     if path is None:
         return None
-    from analysis.sources.official import vg2500
-
     if path.suffix.lower() == ".shp":
-        frame = vg2500.read_vg2500(path)
+        frame = _prepared(path, shapefile=True)
         note_input(path, source="BKG VG2500 Kreise", credit=BKG_CREDIT, reference_date="31.12.")
     else:
-        frame = vg2500.read_geojson(path)
+        frame = _prepared(path, shapefile=False)
         demo = dataset == "demo"
         note_input(
             path,
@@ -61,3 +63,36 @@ def load_kreis_geometry(dataset: str = "demo") -> pd.DataFrame | None:
             credit=DEMO_CREDIT if demo else BKG_CREDIT + " (Daten verändert)",
         )
     return frame
+
+
+def read_shapefile_encoded(path: Path) -> pd.DataFrame:
+    """VG2500 shapefile with the rings as JSON text (a columnar cache keeps it as is)."""
+    from analysis.sources.official import vg2500
+
+    frame = vg2500.read_vg2500(path)
+    return frame.assign(geometry=frame["geometry"].map(_encode))
+
+
+def read_geojson_encoded(path: Path) -> pd.DataFrame:
+    """VG2500-layout GeoJSON with the rings as JSON text."""
+    from analysis.sources.official import vg2500
+
+    frame = vg2500.read_geojson(path)
+    return frame.assign(geometry=frame["geometry"].map(_encode))
+
+
+def _prepared(path: Path, *, shapefile: bool) -> pd.DataFrame:
+    """Boundaries through the prepared-inputs cache (rings back as nested lists)."""
+    from analysis.prepared import read_prepared
+
+    reader = read_shapefile_encoded if shapefile else read_geojson_encoded
+    frame = read_prepared(path, reader, version=GEOMETRY_VERSION)
+    return frame.assign(geometry=frame["geometry"].map(_decode))
+
+
+def _encode(rings) -> str:
+    return json.dumps([np.asarray(ring).tolist() for ring in rings])
+
+
+def _decode(text: str) -> list:
+    return [np.asarray(ring, dtype="float64") for ring in json.loads(text)]

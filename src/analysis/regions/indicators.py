@@ -12,38 +12,62 @@ Which files are read
     Under ``<dataset root>/official/`` every GENESIS flat file is identified by the
     statistic code inside it (not by its name): 12411 population, 13111 employees at
     workplace, 21311 students; optional 52311 business registrations, 73111 income
-    tax statistics, 21111 school leavers. The Kreis list (names, types, area) comes
-    from ``gv_isys_2024/kreise_2024.csv`` when present (demo, mirror), else from the
-    GV-ISys workbook (``AuszugGV*.xlsx``, slow: seconds), else from the Kreis labels of
-    the population table (no area then).
+    tax statistics, 21111 school leavers (also from a classic 21111 download). All
+    files of one statistic are merged as vintages (:mod:`analysis.regions.tables`);
+    each indicator takes the latest date at which current Kreise have numbers
+    (:mod:`analysis.regions.builders`, reasons in ``attrs["vintages"]``). The Kreis list
+    (names, types, area) comes from ``gv_isys_2024/kreise_2024.csv`` when present (demo,
+    mirror), else from the GV-ISys workbook (``AuszugGV*.xlsx``), else from the Kreis
+    labels of the population table (no area then). A classic 12411 table of an older
+    year gives the long-run change on today's territory (:mod:`analysis.regions.longrun`).
 
 Special values
-    ``-`` means "nothing" and counts as 0 where the table reports the Kreis at all;
-    when *no* current Kreis has a number for a table's date (13111 at 30.06.2025 in
-    the mirror lists only ``-``), the table is treated as not published for that date
-    and the indicator is missing. ``.``, ``x``, ``/`` and ``...`` are missing values.
+    ``-`` means "nothing" and counts as 0 where the table reports the Kreis at all
+    (except an Abitur cell, taken as unknown); when *no* current Kreis has a number for
+    a table's date (13111 at 30.06.2025 in the mirror lists only ``-``), that date is
+    skipped for an earlier one. ``.``, ``x``, ``/`` and ``...`` are missing values.
+
+Speed
+    The finished frame and every parsed source are kept in the prepared-inputs cache
+    (:mod:`analysis.prepared`), keyed by the SHA-256 of every candidate input file and
+    the code of the modules involved; a warm load takes milliseconds and still notes
+    the original files for the report.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analysis.errors import InputError
 from analysis.lands import LAND_NAMES
+from analysis.regions.builders import DEMO_CREDIT, GENESIS_CREDIT, MINT_FIELDS, Load
+from analysis.regions.tables import (
+    current_codes,
+    find_tables,
+    kreis_rows,
+    read_vintages,
+)
 
 # numpy and pandas are imported inside the functions that use them: validating a Kreis
 # code (the report runner, before any kernel starts) must not pay for importing them.
 if TYPE_CHECKING:
     import pandas as pd
 
-#: Credit line of the statistical offices (dl-de/by-2-0).
-GENESIS_CREDIT = "© Statistische Ämter des Bundes und der Länder"
-#: Credit line of every demo file.
-DEMO_CREDIT = "synthetic demo data"
-
+__all__ = [
+    "DEMO_CREDIT",
+    "GENESIS_CREDIT",
+    "INDICATORS",
+    "INDICATOR_LABELS",
+    "KEY_COLUMNS",
+    "KREIS_LIST",
+    "MINT_FIELDS",
+    "find_tables",
+    "known_kreis_codes",
+    "load_kreis_indicators",
+    "validate_kreis_code",
+]
 
 #: Where the Kreis list lies under ``official/`` (derived GV-ISys layout).
 KREIS_LIST = Path("gv_isys_2024") / "kreise_2024.csv"
@@ -70,7 +94,25 @@ INDICATORS: tuple[str, ...] = (
     "abitur_share_pct",
     "mint_employment_share_pct",
     "median_wage_mint_eur",
+    "population_longrun_start",
+    "population_share_longrun_start_pct",
+    "population_share_pct",
+    "population_share_change_longrun_pct",
 )
+
+#: Labels of indicator columns that the region profile does not label itself (for
+#: ``regions.profile.PROFILE_INDICATORS``): column → (label, unit).
+INDICATOR_LABELS: dict[str, tuple[str, str]] = {
+    "population_share_change_longrun_pct": (
+        "Change of the share of Germany's population since 2015 (today's territory, "
+        "each year on its own census basis)",
+        "%",
+    ),
+    "population_longrun_start": (
+        "Inhabitants 2015 on today's territory (Zensus 2011 basis)",
+        "persons",
+    ),
+}
 KEY_COLUMNS: tuple[str, ...] = (
     "ags",
     "name",
@@ -80,13 +122,6 @@ KEY_COLUMNS: tuple[str, ...] = (
     "kreis_type_detail",
 )
 
-#: Fächergruppen that make up MINT in table 21311.
-MINT_FIELDS = {"HS-FG04": "mint_math_science_students", "HS-FG08": "mint_engineering_students"}
-
-_TOTAL_CODES = frozenset({"", "INSGESAMT"})
-#: Attribute labels of the Abitur in school-leaver tables ("allgemeine Hochschulreife",
-#: "mit allgemeiner Hochschulreife"); Fachhochschulreife does not match.
-_ABITUR = re.compile(r"\ballgemeine[rn]? hochschulreife|\babitur", re.IGNORECASE)
 _CITY_TYPES = frozenset({"kreisfreie stadt", "stadtkreis"})
 
 
@@ -97,59 +132,6 @@ def _official_root(dataset: str, root: str | Path | None) -> Path:
     from analysis.paths import dataset_dir
 
     return (Path(root) if root is not None else dataset_dir(dataset)) / "official"
-
-
-_PEEK_CACHE: dict[tuple[str, int, int], str | None] = {}
-
-
-def _peek_statistic(path: Path) -> str | None:
-    """The statistic code of a GENESIS flat file from its first data line (else None)."""
-    stat = path.stat()
-    key = (str(path), stat.st_size, stat.st_mtime_ns)
-    if key in _PEEK_CACHE:
-        return _PEEK_CACHE[key]
-    from analysis.sources.official.genesis import sniff_variant
-
-    with open(path, "rb") as handle:
-        head = handle.read(8192)
-    try:
-        text = head.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = head.decode("latin-1")
-    lines = text.splitlines()
-    code = None
-    if len(lines) >= 2:
-        header = [h.strip() for h in lines[0].split(";")]
-        if sniff_variant(header) is not None:
-            code = lines[1].split(";", 1)[0].strip().strip('"') or None
-    _PEEK_CACHE[key] = code
-    return code
-
-
-def find_tables(official_root: str | Path) -> dict[str, list[Path]]:
-    """GENESIS flat files under a folder, by statistic code.
-
-    Parameters
-    ----------
-    official_root : path
-        The ``official/`` folder of a dataset (searched recursively).
-
-    Returns
-    -------
-    dict
-        Statistic code (e.g. ``"12411"``) → files, German exports first, then by name.
-    """
-    found: dict[str, list[Path]] = {}
-    root = Path(official_root)
-    if not root.is_dir():
-        return found
-    for path in sorted(root.rglob("*.csv")):
-        code = _peek_statistic(path)
-        if code:
-            found.setdefault(code, []).append(path)
-    for files in found.values():
-        files.sort(key=lambda p: ("_en_" in p.name or p.name.endswith("_en.csv"), p.name))
-    return found
 
 
 def _find_kreis_list(official_root: Path) -> Path | None:
@@ -192,8 +174,8 @@ def known_kreis_codes(dataset: str = "demo", *, root: str | Path | None = None) 
     tables = find_tables(official)
     if "12411" not in tables:
         raise InputError(official, _no_data_message(dataset))
-    population = _read_table(tables["12411"][0])
-    return frozenset(_current_codes(population))
+    population = read_vintages(tables["12411"])
+    return frozenset(current_codes(population))
 
 
 def _no_data_message(dataset: str) -> str:
@@ -238,124 +220,11 @@ def validate_kreis_code(
 # --------------------------------------------------------------------- reading
 
 
-def _read_table(path: Path) -> pd.DataFrame:
-    from analysis.sources.official.genesis import read_ffcsv
-
-    return read_ffcsv(path)
-
-
-def _kreis_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    five = frame["ags"].str.fullmatch(r"\d{5}").fillna(False).astype(bool)
-    return frame.loc[frame["level"].eq("KREISE") & five]
-
-
-def _dimension_columns(frame: pd.DataFrame) -> list[str]:
-    from analysis.sources.official.genesis import TIDY_COLUMNS
-
-    return [c for c in frame.columns if c not in TIDY_COLUMNS]
-
-
-def _totals(frame: pd.DataFrame, keep: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Rows where every dimension except ``keep`` is at its total (``""``/INSGESAMT)."""
-    import pandas as pd
-
-    mask = pd.Series(True, index=frame.index)
-    for column in _dimension_columns(frame):
-        if column in keep:
-            continue
-        mask &= frame[column].fillna("").isin(_TOTAL_CODES)
-    return frame.loc[mask]
-
-
-def _current_codes(population: pd.DataFrame) -> list[str]:
-    """5-digit Kreise with a number at the latest date of a population table."""
-    kreise = _totals(_kreis_rows(population))
-    latest = _latest_time(kreise)
-    at = kreise.loc[kreise["time"].eq(latest) & kreise["value"].notna()]
-    return sorted(set(at["ags"]))
-
-
-def _latest_time(frame: pd.DataFrame) -> str:
-    order = frame[["time", "period_start"]].drop_duplicates().sort_values(["period_start", "time"])
-    return str(order["time"].iloc[-1])
-
-
-def _times(frame: pd.DataFrame) -> list[str]:
-    order = frame[["time", "period_start"]].drop_duplicates().sort_values(["period_start", "time"])
-    return [str(t) for t in order["time"]]
-
-
-def _values_at(frame: pd.DataFrame, time: str, current: list[str]) -> pd.Series | None:
-    """Kreis values at ``time`` with ``-`` as 0; None when no current Kreis has a number."""
-    at = frame.loc[frame["time"].eq(time)].drop_duplicates("ags").set_index("ags")
-    at = at.reindex(current)
-    if not at["value"].notna().any():
-        return None
-    values = at["value"].where(~at["flag"].eq("-"), 0.0)
-    return values.astype("float64")
-
-
-def _latest_values(
-    frame: pd.DataFrame, current: list[str]
-) -> tuple[pd.Series | None, str, list[str]]:
-    """Values at the latest date that has numbers; also the dates skipped."""
-    skipped = []
-    for time in reversed(_times(frame)):
-        values = _values_at(frame, time, current)
-        if values is not None:
-            return values, time, skipped
-        skipped.append(time)
-    return None, "", skipped
-
-
-@dataclass
-class _Load:
-    dataset: str
-    official: Path
-    current: list[str]
-    notes: list[str]
-    reference_dates: dict[str, str]
-    sources: list[dict]
-    suppressed: dict[str, list[str]]
-
-    def note(self, path: Path, title: str, reference_date: str, credit: str | None = None) -> None:
-        from analysis.notebook import note_input
-
-        if self.dataset == "demo":
-            source, credit = f"{title} (demo)", DEMO_CREDIT
-        else:
-            source = title
-            if credit is None:
-                from analysis.sources.official.catalogue import source_for_file
-
-                entry = source_for_file(path)
-                credit = entry.credit if entry is not None else GENESIS_CREDIT
-        note_input(path, source=source, credit=credit, reference_date=reference_date)
-        self.sources.append(
-            {
-                "path": str(path),
-                "source": source,
-                "credit": credit,
-                "reference_date": reference_date,
-            }
-        )
-
-
-def _title(frame: pd.DataFrame, path: Path) -> str:
-    label = frame.attrs.get("statistic_label", "")
-    table = re.sub(r"_(de|en)_flat$|_flat$", "", path.stem)
-    table = re.sub(r"_subset.*$", "", table)
-    return f"Regionaldatenbank {table}" + (f": {label}" if label else "")
-
-
-def _kreis_frame(
-    load: _Load, tables: dict[str, list[Path]]
-) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Key columns of the current Kreise, and the population table if it was read."""
+def _kreis_frame(load: Load, tables: dict[str, list[Path]]) -> pd.DataFrame:
+    """Key columns of the current Kreise (and their area where known)."""
     import numpy as np
     import pandas as pd
 
-    population = None
     kreis_list = _find_kreis_list(load.official)
     if kreis_list is not None:
         from analysis.sources.official.kreis_list import read_kreis_list
@@ -371,12 +240,13 @@ def _kreis_frame(
             area_km2=listed["area_km2"] if "area_km2" in listed else np.nan
         )
         # the list's population (31.12.2022) is on the old census basis: never used
-        return frame.rename(columns={"kreis_type": "kreis_type_detail"}), None
+        return frame.rename(columns={"kreis_type": "kreis_type_detail"})
     workbooks = sorted(load.official.rglob("AuszugGV*.xlsx"))
     if workbooks:
+        from analysis.prepared import read_prepared
         from analysis.sources.official.gv_isys import read_gv_kreise
 
-        listed = read_gv_kreise(workbooks[-1])
+        listed = read_prepared(workbooks[-1], read_gv_kreise, version=1)
         load.note(
             workbooks[-1],
             "Gemeindeverzeichnis GV-ISys (Kreise, area)",
@@ -384,17 +254,13 @@ def _kreis_frame(
         )
         frame = listed[["ags5", "name", "kreis_type", "land_code", "land_name", "area_km2"]]
         # its population rests on the old census basis (Zensus 2011): never used
-        return frame.rename(columns={"ags5": "ags", "kreis_type": "kreis_type_detail"}), None
+        return frame.rename(columns={"ags5": "ags", "kreis_type": "kreis_type_detail"})
     if "12411" not in tables:
         raise InputError(load.official, _no_data_message(load.dataset))
-    path = tables["12411"][0]
-    population = _read_table(path)
-    codes = _current_codes(population)
+    population = read_vintages(tables["12411"])
+    codes = current_codes(population)
     labels = (
-        _kreis_rows(population)
-        .drop_duplicates("ags")
-        .set_index("ags")["region_name"]
-        .reindex(codes)
+        kreis_rows(population).drop_duplicates("ags").set_index("ags")["region_name"].reindex(codes)
     )
     detail = labels.map(_type_from_label)
     frame = pd.DataFrame(
@@ -410,7 +276,7 @@ def _kreis_frame(
     load.notes.append(
         "Kreis names and types taken from the labels of table 12411 (no Kreis list found)"
     )
-    return frame, population
+    return frame
 
 
 def _type_from_label(label: str) -> str:
@@ -428,204 +294,6 @@ def _type_from_label(label: str) -> str:
 
 def _normalized_type(detail: pd.Series) -> pd.Series:
     return detail.str.lower().isin(_CITY_TYPES).map({True: "Kreisfreie Stadt", False: "Landkreis"})
-
-
-def _population(load: _Load, tables, population: pd.DataFrame | None) -> dict[str, pd.Series]:
-
-    if "12411" not in tables:
-        load.notes.append("population: no table 12411 found")
-        return {}
-    path = tables["12411"][0]
-    frame = population if population is not None else _read_table(path)
-    kreise = _totals(_kreis_rows(frame))
-    times = _times(kreise)
-    current, latest, skipped = _latest_values(kreise, load.current)
-    out: dict[str, pd.Series] = {}
-    if current is None:
-        load.notes.append("population: table 12411 has no Kreis values")
-        return out
-    load.note(path, _title(frame, path), ", ".join(t for t in times if t not in skipped))
-    load.reference_dates["population"] = latest
-    out["population"] = current
-    earlier = [t for t in times if t < latest]
-    # the previous value: one year earlier if present, else the latest earlier date
-    year_before = f"{int(latest[:4]) - 1}{latest[4:]}" if re.fullmatch(r"\d{4}.*", latest) else ""
-    choice = year_before if year_before in earlier else (earlier[-1] if earlier else "")
-    if choice:
-        previous = _values_at(kreise, choice, load.current)
-        if previous is not None:
-            out["population_prev"] = previous
-            load.reference_dates["population_prev"] = choice
-    if "population_prev" not in out:
-        load.notes.append(f"population change: table 12411 holds only {latest}")
-    return out
-
-
-def _employees(load: _Load, tables) -> dict[str, pd.Series]:
-    if "13111" not in tables:
-        load.notes.append("employees: no table 13111 found")
-        return {}
-    path = tables["13111"][0]
-    frame = _read_table(path)
-    kreise = _totals(_kreis_rows(frame))
-    values, time, skipped = _latest_values(kreise, load.current)
-    load.note(path, _title(frame, path), time or ", ".join(skipped))
-    for t in skipped:
-        load.notes.append(f"employees: table 13111 has no Kreis values at {t} (only '-')")
-    if values is None:
-        return {}
-    load.reference_dates["employees"] = time
-    return {"employees": values}
-
-
-def _students(load: _Load, tables) -> dict[str, pd.Series]:
-
-    if "21311" not in tables:
-        load.notes.append("students: no table 21311 found")
-        return {}
-    path = tables["21311"][0]
-    frame = _read_table(path)
-    dims = _dimension_columns(frame)
-    field = next((d for d in dims if frame[d].fillna("").str.startswith("HS-FG").any()), None)
-    keep = (field,) if field else ()
-    kreise = _totals(_kreis_rows(frame), keep=keep)
-    out: dict[str, pd.Series] = {}
-    total_rows = (
-        kreise if field is None else kreise.loc[kreise[field].fillna("").isin(_TOTAL_CODES)]
-    )
-    values, time, skipped = _latest_values(total_rows, load.current)
-    load.note(path, _title(frame, path), time or ", ".join(skipped))
-    if values is None:
-        load.notes.append("students: table 21311 has no Kreis values")
-        return out
-    load.reference_dates["students"] = time
-    out["students_total"] = values
-    if field is None:
-        load.notes.append("MINT students: table 21311 has no Fächergruppe dimension")
-        return out
-    parts = []
-    for code, column in MINT_FIELDS.items():
-        part = _values_at(kreise.loc[kreise[field].eq(code)], time, load.current)
-        if part is not None:
-            out[column] = part
-            parts.append(part)
-    if len(parts) == len(MINT_FIELDS):
-        # a suppressed field ('.') makes the MINT sum unknown, not smaller
-        out["mint_students"] = parts[0] + parts[1]
-        unknown = out["mint_students"].index[out["mint_students"].isna() & values.notna()]
-        if len(unknown):
-            load.notes.append(
-                "MINT students unknown (HS-FG04/HS-FG08 suppressed as '.') for "
-                + ", ".join(unknown)
-            )
-            load.suppressed["mint_students"] = list(unknown)
-    else:
-        load.notes.append("MINT students: Fächergruppen HS-FG04/HS-FG08 not found in table 21311")
-    return out
-
-
-def _optional(load: _Load, tables) -> dict[str, pd.Series]:
-    """Indicators from tables that exist only in some datasets (found by their labels)."""
-
-    out: dict[str, pd.Series] = {}
-    if "52311" in tables:
-        path = tables["52311"][0]
-        frame = _totals(_kreis_rows(_read_table(path)))
-        registrations = frame.loc[frame["measure_label"].str.lower().str.contains("anmeld")]
-        measure = registrations["measure"].drop_duplicates()
-        if len(measure):
-            rows = registrations.loc[registrations["measure"].eq(measure.iloc[0])]
-            values, time, _ = _latest_values(rows, load.current)
-            if values is not None:
-                load.note(path, _title(frame, path), time)
-                load.reference_dates["business_registrations"] = time
-                out["business_registrations"] = values
-    if "73111" in tables:
-        path = tables["73111"][0]
-        frame = _totals(_kreis_rows(_read_table(path)))
-        labels = frame["measure_label"].str.lower()
-        payers = frame.loc[
-            labels.str.contains("pflichtig") & frame["unit"].str.lower().eq("anzahl")
-        ]
-        income = frame.loc[labels.str.contains("einkünfte") & frame["unit"].str.contains("EUR")]
-        if len(payers) and len(income):
-            p_values, p_time, _ = _latest_values(payers, load.current)
-            i_values, i_time, _ = _latest_values(income, load.current)
-            if p_values is not None and i_values is not None and p_time == i_time:
-                scale = 1000.0 if income["unit"].iloc[0].lower().startswith("tsd") else 1.0
-                load.note(path, _title(frame, path), p_time)
-                load.reference_dates["income_per_taxpayer_eur"] = p_time
-                out["income_per_taxpayer_eur"] = i_values * scale / p_values.where(p_values > 0)
-    if "21111" in tables:
-        for path in tables["21111"]:
-            raw = _read_table(path)
-            share = _abitur_share(_kreis_rows(raw), load.current)
-            if share is not None:
-                values, time = share
-                load.note(path, _title(raw, path), time)
-                load.reference_dates["abitur_share_pct"] = time
-                out["abitur_share_pct"] = values
-                break
-    return out
-
-
-def _abitur_share(frame: pd.DataFrame, current: list[str]) -> tuple[pd.Series, str] | None:
-    """Share of school leavers with allgemeine Hochschulreife, from attribute labels."""
-    dims = frame.attrs.get("dimensions", {})
-    for dim, info in dims.items():
-        if dim not in frame.columns:
-            continue
-        codes = [c for c, label in info.get("attributes", {}).items() if _ABITUR.search(label)]
-        if not codes:
-            continue
-        rows = _totals(frame, keep=(dim,))
-        part, time, _ = _latest_values(rows.loc[rows[dim].eq(codes[0])], current)
-        total_rows = rows.loc[rows[dim].fillna("").isin(_TOTAL_CODES)]
-        total = _values_at(total_rows, time, current) if time else None
-        if part is not None and total is not None:
-            return part / total.where(total > 0) * 100, time
-    return None
-
-
-def _licensed(load: _Load) -> dict[str, pd.Series]:
-    """Indicators from the licensed import layouts in ``<dataset root>/licensed/``.
-
-    MINT employment (Bundesagentur für Arbeit) and wages (Entgeltatlas) are not open
-    data; see :mod:`analysis.sources.official.licensed` for the layouts. The latest date wins.
-    """
-    from analysis.sources.official import licensed
-
-    folder = load.official.parent / "licensed"
-    out: dict[str, pd.Series] = {}
-    ba = folder / licensed.BA_FILE
-    if ba.is_file():
-        frame = licensed.read_ba_mint_employment(ba)
-        latest = frame.loc[frame["stichtag"] == frame["stichtag"].max()].set_index("ags")
-        total = latest["employees_total"].where(latest["employees_total"] > 0)
-        out["mint_employment_share_pct"] = latest["mint_employees"] / total * 100
-        date = latest["stichtag"].max().date().isoformat()
-        load.note(
-            ba,
-            "Bundesagentur für Arbeit: MINT employment (licensed import)",
-            date,
-            "© Statistik der Bundesagentur für Arbeit",
-        )
-        load.reference_dates["mint_employment_share_pct"] = date
-    wages = folder / licensed.WAGES_FILE
-    if wages.is_file():
-        frame = licensed.read_entgeltatlas(wages)
-        mint = frame.loc[frame["occupation_group"] == "MINT"]
-        if len(mint):
-            latest = mint.loc[mint["year"] == mint["year"].max()].set_index("ags")
-            out["median_wage_mint_eur"] = latest["median_monthly_wage_eur"]
-            load.note(
-                wages,
-                "Entgeltatlas: median wages (licensed import)",
-                str(int(latest["year"].max())),
-                "© Statistik der Bundesagentur für Arbeit",
-            )
-            load.reference_dates["median_wage_mint_eur"] = str(int(latest["year"].max()))
-    return out
 
 
 def load_kreis_indicators(dataset: str = "demo", *, root: str | Path | None = None) -> pd.DataFrame:
@@ -682,21 +350,83 @@ def load_kreis_indicators(dataset: str = "demo", *, root: str | Path | None = No
     >>> kreise.attrs["missing_indicators"]  # doctest: +SKIP
     ['business_registrations', 'business_registrations_per_10000', ...]
     """
-    import numpy as np
+    from analysis.prepared import code_digest, inputs_digest, read_or_build
 
     official = _official_root(dataset, root)
-    load = _Load(dataset, official, [], [], {}, [], {})
+    inputs = _candidate_inputs(official)
+    key = inputs_digest(inputs) + dataset + code_digest(*_CODE_MODULES)
+    frame = read_or_build(
+        f"kreis_indicators_{dataset}",
+        hashlib.sha256(key.encode()).hexdigest(),
+        lambda: _load(dataset, official),
+    )
+    _note_sources(frame.attrs.get("sources", []))
+    return frame
+
+
+#: Modules whose code shapes the indicator frame (part of its prepared-inputs key).
+_CODE_MODULES = (
+    "analysis.regions.indicators",
+    "analysis.regions.builders",
+    "analysis.regions.tables",
+    "analysis.regions.longrun",
+    "analysis.territory",
+    "analysis.prepared",
+    "analysis.sources.official.genesis",
+    "analysis.sources.official.classic",
+    "analysis.sources.official.bbsr",
+    "analysis.sources.official.gv_isys",
+    "analysis.sources.official.kreis_list",
+    "analysis.sources.official.licensed",
+    "analysis.sources.official.catalogue",
+)
+
+
+def _candidate_inputs(official: Path) -> list[Path]:
+    """Every file the loader might read: tables, lists, workbooks, licensed imports."""
+    files = []
+    for folder in (official, official.parent / "licensed"):
+        if folder.is_dir():
+            files += [p for p in folder.rglob("*") if p.suffix.lower() in {".csv", ".xlsx"}]
+    return files
+
+
+def _note_sources(sources: list[dict]) -> None:
+    """Note the original files (again) for the report: a cached frame read none of them."""
+    from analysis.notebook import note_input
+
+    for item in sources:
+        note_input(
+            item["path"],
+            source=item["source"],
+            credit=item["credit"],
+            reference_date=item["reference_date"],
+        )
+
+
+def _load(dataset: str, official: Path) -> pd.DataFrame:
+    """Build the indicator frame from the files (see :func:`load_kreis_indicators`)."""
+    import numpy as np
+
+    from analysis.regions import builders, longrun
+
+    load = Load(dataset, official)
     tables = find_tables(official)
-    frame, population_table = _kreis_frame(load, tables)
-    frame = frame.sort_values("ags").reset_index(drop=True)
+    frame = _kreis_frame(load, tables).sort_values("ags").reset_index(drop=True)
     load.current = frame["ags"].tolist()
 
     columns: dict[str, pd.Series] = {}
-    columns.update(_population(load, tables, population_table))
-    columns.update(_employees(load, tables))
-    columns.update(_students(load, tables))
-    columns.update(_optional(load, tables))
-    columns.update(_licensed(load))
+    for build in (
+        builders.population,
+        builders.employees,
+        builders.students,
+        builders.registrations,
+        builders.income,
+        builders.abitur,
+    ):
+        columns.update(build(load, tables))
+    columns.update(builders.licensed_imports(load))
+    columns.update(longrun.population_longrun(load, columns.get("population")))
     values = {
         name: series.reindex(load.current).to_numpy(dtype="float64")
         for name, series in columns.items()
@@ -728,12 +458,68 @@ def load_kreis_indicators(dataset: str = "demo", *, root: str | Path | None = No
         "sources": load.sources,
         "notes": load.notes,
         "suppressed": load.suppressed,
+        "vintages": load.vintages,
+        "longrun": load.longrun,
+        "indicator_dates": indicator_dates(load.reference_dates, missing),
         "population_basis": (
             "synthetic"
             if dataset == "demo"
             else "12411 Fortschreibung (Zensus 2022 basis from 2022 on)"
         ),
     }
+    return out
+
+
+#: Which reference dates an indicator column rests on (the first date, then any others).
+_DATE_SOURCES: dict[str, tuple[str, ...]] = {
+    "area_km2": (),
+    "density_per_km2": ("population",),
+    "population": ("population",),
+    "population_prev": ("population_prev",),
+    "population_change_pct": ("population_prev", "population"),
+    "employees": ("employees",),
+    "employees_per_1000": ("employees",),
+    "students_total": ("students",),
+    "students_per_1000": ("students",),
+    "mint_students": ("students",),
+    "mint_math_science_students": ("students",),
+    "mint_engineering_students": ("students",),
+    "mint_students_per_1000": ("students",),
+    "mint_share_of_students_pct": ("students",),
+    "business_registrations": ("business_registrations",),
+    "business_registrations_per_10000": ("business_registrations",),
+    "income_per_taxpayer_eur": ("income_per_taxpayer_eur",),
+    "abitur_share_pct": ("abitur_share_pct",),
+    "mint_employment_share_pct": ("mint_employment_share_pct",),
+    "median_wage_mint_eur": ("median_wage_mint_eur",),
+    "population_longrun_start": ("population_longrun_start",),
+    "population_share_longrun_start_pct": ("population_longrun_start",),
+    "population_share_pct": ("population",),
+    "population_share_change_longrun_pct": ("population_longrun_start", "population"),
+}
+
+
+def indicator_dates(reference_dates: dict[str, str], missing: list[str]) -> dict[str, str]:
+    """Reference date of every indicator column with data (``"A → B"`` for changes).
+
+    Parameters
+    ----------
+    reference_dates : dict
+        ``attrs["reference_dates"]`` of the indicator frame (source → date).
+    missing : list of str
+        Columns without data (left out).
+
+    Returns
+    -------
+    dict
+        Column → date text, e.g. ``employees_per_1000`` → ``"2024-06-30"``,
+        ``population_change_pct`` → ``"2023-12-31 → 2024-12-31"``.
+    """
+    out = {}
+    for column, keys in _DATE_SOURCES.items():
+        dates = [reference_dates[k] for k in keys if reference_dates.get(k)]
+        if column not in missing and dates and len(dates) == len(keys):
+            out[column] = " → ".join(dates)
     return out
 
 

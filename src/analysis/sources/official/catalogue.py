@@ -112,7 +112,19 @@ def _genesis(
     required: bool = True,
     mirror_files: tuple[str, ...] = (),
     note: str = "",
+    period: str = "",
 ) -> Source:
+    """A GENESIS flat-file entry; ``period`` (a year or ``YYYY-MM-DD``) fixes one vintage.
+
+    Vintage entries get the id ``genesis-<table>-<period>``, the file name
+    ``<table>_<period>_<language>_flat.csv`` and web-service parameters limiting the
+    download to that year.
+    """
+    extra = {}
+    if period:
+        id_suffix = id_suffix or f"-{period}"
+        file = file or f"{table}_{period}_{language}_flat.csv"
+        extra = {"startyear": period[:4], "endyear": period[:4]}
     return Source(
         id=f"genesis-{table}{id_suffix}",
         publisher="Statistische Ämter des Bundes und der Länder (Regionaldatenbank Deutschland)",
@@ -127,13 +139,23 @@ def _genesis(
         kind="genesis",
         fmt="ffcsv",
         required=required,
-        genesis={"format": "ffcsv", "language": language},
+        genesis={"format": "ffcsv", "language": language, **extra},
         mirror_files=mirror_files,
         note=note,
     )
 
 
-def _classic(table: str, title: str, year: int, *, required: bool = False) -> Source:
+def _classic(
+    table: str,
+    title: str,
+    year: int,
+    *,
+    required: bool = False,
+    note: str = (
+        "The mirror holds the 2017 download (Gebietsstand 31.12.2015); the web "
+        "service returns today's revision of the same year."
+    ),
+) -> Source:
     return Source(
         id=f"classic-{table}-{year}",
         publisher="Statistische Ämter des Bundes und der Länder (Regionaldatenbank Deutschland)",
@@ -154,10 +176,7 @@ def _classic(table: str, title: str, year: int, *, required: bool = False) -> So
             "startyear": str(year),
             "endyear": str(year),
         },
-        note=(
-            "The mirror holds the 2017 download (Gebietsstand 31.12.2015); the web "
-            "service returns today's revision of the same year."
-        ),
+        note=note,
     )
 
 
@@ -202,9 +221,25 @@ CATALOGUE: tuple[Source, ...] = (
         required=False,
     ),
     _genesis(
+        "12411-01-01-4",
+        "Bevölkerung nach Geschlecht, Stichtag 31.12., Kreise (previous year: population change)",
+        "2023-12-31",
+        period="2023-12-31",
+        required=False,
+    ),
+    _genesis(
         "13111-01-03-4",
         "Sozialversicherungspflichtig Beschäftigte am Arbeitsort nach Nationalität und Geschlecht",
         "2025-06-30",
+        note="The 2025 release lists only '-' for the Kreise; the 2024 vintage has them.",
+    ),
+    _genesis(
+        "13111-01-03-4",
+        "Sozialversicherungspflichtig Beschäftigte am Arbeitsort nach Nationalität und "
+        "Geschlecht (30.06.2024, all Kreise with numbers)",
+        "2024-06-30",
+        period="2024-06-30",
+        required=False,
     ),
     _genesis(
         "21311-01-01-4-B",
@@ -228,7 +263,15 @@ CATALOGUE: tuple[Source, ...] = (
         "73111-01-01-4",
         "Lohn- und Einkommensteuerpflichtige, Gesamtbetrag der Einkünfte, Kreise "
         "(income per taxpayer)",
-        "latest year (published with a lag of about 3-4 years)",
+        "2021 (Kreise only; published with a lag of about 3-4 years)",
+        required=False,
+    ),
+    _genesis(
+        "73111-01-01-4",
+        "Lohn- und Einkommensteuerpflichtige, Gesamtbetrag der Einkünfte, alle Ebenen "
+        "(previous year)",
+        "2020",
+        period="2020",
         required=False,
     ),
     _genesis(
@@ -241,6 +284,15 @@ CATALOGUE: tuple[Source, ...] = (
     _classic("12411-01-01-4", "Bevölkerung nach Geschlecht, Stichtag 31.12., Kreise", 2015),
     _classic("11111-01-01-4", "Gebietsfläche in qkm, Stichtag 31.12., Kreise", 2015),
     _classic("21111-01-03-4", "Allgemeinbildende Schulen: Schulen, Schüler nach Schulart", 2015),
+    _classic(
+        "21111-02-06-4",
+        "Absolvierende/Abgehende allgemeinbildender Schulen nach Geschlecht und Abschlussarten",
+        2023,
+        note=(
+            "School year 2022/23 (download of 13.03.2025); Hamburg and Berlin appear only "
+            "as Land rows 02/11, read as Kreise 02000/11000."
+        ),
+    ),
     Source(
         id="gv-isys",
         publisher="Statistisches Bundesamt (Destatis)",
@@ -345,6 +397,18 @@ CATALOGUE: tuple[Source, ...] = (
 def catalogue() -> tuple[Source, ...]:
     """Every source the workbook knows, in fetch order."""
     return CATALOGUE
+
+
+def vintages(product: str) -> tuple[Source, ...]:
+    """The entries of one table or product (several vintages or formats), newest first.
+
+    Parameters
+    ----------
+    product : str
+        Table code (``"12411-01-01-4"``) or product name.
+    """
+    found = [entry for entry in CATALOGUE if entry.product == product]
+    return tuple(sorted(found, key=lambda e: e.reference_date, reverse=True))
 
 
 def source(source_id: str) -> Source:

@@ -253,32 +253,7 @@ def account_table(
     modified = np.minimum(
         acc.created + rng.integers(0, 400 * 86400, n_acc).astype("timedelta64[s]"), as_of_end
     )
-    masters = rng.choice(n_acc, size=N_MERGED_ACCOUNTS, replace=False)
-    dup_names = np.array(
-        [
-            n.replace("ü", "ue").replace("ö", "oe").replace("ä", "ae").replace("ß", "ss")
-            if any(c in n for c in "üöäß")
-            else n.replace(" GmbH", " Gmbh").replace(" AG", " Aktiengesellschaft")
-            for n in acc.names[masters]
-        ],
-        dtype=object,
-    )
-    dup_created = acc.created[masters] + rng.integers(1, 200 * 86400, N_MERGED_ACCOUNTS).astype(
-        "timedelta64[s]"
-    )
-    dup_created = np.minimum(dup_created, as_of_end)
-    merged = {
-        "Id": new_ids("001", N_MERGED_ACCOUNTS, rng),
-        "IsDeleted": "1",
-        "MasterRecordId": acc.ids[masters],
-        "Name": dup_names,
-        "Type": acc_type[masters],
-        "BillingCountryCode": acc.country_code[masters],
-        "Industry": acc.industry[masters],
-        "CreatedDate": fmt_datetime(dup_created),
-        "CreatedById": acc.owner[masters],
-        "LastModifiedDate": fmt_datetime(dup_created),
-    }
+    masters, merged = _merged_duplicates(rng, acc, acc_type, as_of_end)
     live = {
         "Id": acc.ids,
         "IsDeleted": "0",
@@ -318,6 +293,40 @@ def account_table(
         }
     )
     return H_ACCOUNT, columns, n_acc + N_MERGED_ACCOUNTS, {"encoding": "cp1252"}
+
+
+def _merged_duplicates(
+    rng: np.random.Generator, acc: Accounts, acc_type: np.ndarray, as_of_end: np.datetime64
+) -> tuple[np.ndarray, dict[str, object]]:
+    """Accounts that have a merged-away duplicate, and the duplicates' own columns."""
+    n_acc = acc.n
+    masters = rng.choice(n_acc, size=N_MERGED_ACCOUNTS, replace=False)
+    dup_names = np.array(
+        [
+            n.replace("ü", "ue").replace("ö", "oe").replace("ä", "ae").replace("ß", "ss")
+            if any(c in n for c in "üöäß")
+            else n.replace(" GmbH", " Gmbh").replace(" AG", " Aktiengesellschaft")
+            for n in acc.names[masters]
+        ],
+        dtype=object,
+    )
+    dup_created = acc.created[masters] + rng.integers(1, 200 * 86400, N_MERGED_ACCOUNTS).astype(
+        "timedelta64[s]"
+    )
+    dup_created = np.minimum(dup_created, as_of_end)
+    merged = {
+        "Id": new_ids("001", N_MERGED_ACCOUNTS, rng),
+        "IsDeleted": "1",
+        "MasterRecordId": acc.ids[masters],
+        "Name": dup_names,
+        "Type": acc_type[masters],
+        "BillingCountryCode": acc.country_code[masters],
+        "Industry": acc.industry[masters],
+        "CreatedDate": fmt_datetime(dup_created),
+        "CreatedById": acc.owner[masters],
+        "LastModifiedDate": fmt_datetime(dup_created),
+    }
+    return masters, merged
 
 
 def _column(values: object, n: int) -> np.ndarray:

@@ -175,11 +175,17 @@ def link_champions(
         rng, firms, near, usable, taken, accounts, round(CHAMPION_DECOY_RATIO * len(pairs))
     )
     renamed = _rename_lookalikes(near, taken, accounts)
+    truth = _link_truth(len(firms), pairs, decoys, renamed)
+    return names, plz, city, truth
+
+
+def _link_truth(n_firms: int, pairs: list[dict], decoys: list[str], renamed: int) -> dict:
+    """The champion part of ``TRUTH.json["crm"]``."""
     truth = {
         "champion_customers": sorted(pairs, key=lambda p: p["firm_id"]),
         "champion_decoys": sorted(decoys),
         "champion_link": {
-            "n_firms": int(len(firms)),
+            "n_firms": int(n_firms),
             "share": CHAMPION_CUSTOMER_SHARE,
             "n_champion_customers": len(pairs),
             "n_decoys": len(decoys),
@@ -191,7 +197,7 @@ def link_champions(
             ),
         },
     }
-    return names, plz, city, truth
+    return truth
 
 
 def _firms_with_kreis(champions: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:

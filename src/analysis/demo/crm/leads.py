@@ -272,19 +272,6 @@ def lead_table(
         "Id": leads.ids,
         "IsDeleted": fmt_bool(deleted),
         "MasterRecordId": master,
-        "Description": np.where(
-            rng.random(n_leads) < 0.2,
-            np.array(
-                [
-                    f"Rückruf erbeten: {f} {s}, {p}"
-                    for f, s, p in zip(
-                        person["first"], person["last"], person["phone"], strict=True
-                    )
-                ],
-                dtype=object,
-            ),
-            "",
-        ).astype(object),
         "Salutation": person["salutation"],
         "FirstName": person["first"],
         "LastName": person["last"],
@@ -318,7 +305,7 @@ def lead_table(
 def lead_details(
     rng: np.random.Generator, n_leads: int, person: dict[str, np.ndarray], who: LeadPeople
 ) -> dict[str, np.ndarray]:
-    """Title, company, street, address, phones and e-mail of the leads (Lead columns).
+    """Notes, title, company, street, address, phones and e-mail (Lead columns).
 
     Parameters
     ----------
@@ -336,7 +323,14 @@ def lead_details(
     dict
         Lead columns by name.
     """
+    notes = [
+        f"Rückruf erbeten: {f} {s}, {p}"
+        for f, s, p in zip(person["first"], person["last"], person["phone"], strict=True)
+    ]
     return {
+        "Description": np.where(
+            rng.random(n_leads) < 0.2, np.array(notes, dtype=object), ""
+        ).astype(object),
         "Title": rng.choice(np.array(TITLES, dtype=object), n_leads),
         "Company": who.company,
         "Street": np.array(

@@ -115,14 +115,8 @@ def simulate_opportunities(
     """
     months = clock.months
     opp_lead = np.flatnonzero(leads.converted_with_opp)
-    direct_counts = rng.poisson(params.direct_opportunities_per_month * VOLUME_SEASON[clock.moy])
-    direct_created = random_times(rng, months.values, direct_counts)
-    direct_created = direct_created[direct_created <= clock.as_of_end]
+    direct_created, direct_account = _direct_opportunities(rng, params, clock, acc)
     n_direct = direct_created.size
-    direct_account = np.floor(
-        rng.random(n_direct)
-        * np.maximum(np.searchsorted(acc.created, direct_created, side="left"), 1)
-    ).astype(int)
     created = np.concatenate(
         [leads.converted_at[opp_lead] + np.timedelta64(60, "s"), direct_created]
     )
@@ -173,6 +167,20 @@ def simulate_opportunities(
     )
 
 
+def _direct_opportunities(
+    rng: np.random.Generator, params: CrmParameters, clock: Clock, acc: Accounts
+) -> tuple[np.ndarray, np.ndarray]:
+    """Creation times and accounts of deals with existing accounts (an older account)."""
+    direct_counts = rng.poisson(params.direct_opportunities_per_month * VOLUME_SEASON[clock.moy])
+    direct_created = random_times(rng, clock.months.values, direct_counts)
+    direct_created = direct_created[direct_created <= clock.as_of_end]
+    direct_account = np.floor(
+        rng.random(direct_created.size)
+        * np.maximum(np.searchsorted(acc.created, direct_created, side="left"), 1)
+    ).astype(int)
+    return direct_created, direct_account
+
+
 def opportunity_table(
     rng: np.random.Generator,
     opps: Opportunities,
@@ -210,8 +218,6 @@ def opportunity_table(
     """
     n_opp, is_closed = opps.n, opps.is_closed
     final_stage, final_close = hist["final_stage"], hist["final_close"]
-    amount = hist["final_amount"]
-    stage_prob = np.array([STAGE_BY_NAME[s][4] for s in final_stage], dtype=float)
     modified = np.minimum(
         hist["last_change"] + rng.integers(0, 3 * 86400, n_opp).astype("timedelta64[s]"), as_of_end
     )
@@ -222,12 +228,7 @@ def opportunity_table(
         "AccountId": account_ids[opps.account],
         "IsPrivate": "0",
         **texts,
-        "StageName": final_stage,
-        "StageSortOrder": np.array([str(STAGE_BY_NAME[s][1]) for s in final_stage], dtype=object),
-        "Amount": fmt_number(amount),
-        "Probability": fmt_number(stage_prob),
-        "ExpectedRevenue": fmt_number(np.round(amount * stage_prob / 100, 2)),
-        "CloseDate": fmt_date(final_close),
+        **_final_state(final_stage, final_close, hist["final_amount"]),
         "Type": opps.type,
         "NextStep": np.where(
             ~is_closed & (rng.random(n_opp) < 0.5), "Termin mit Einkauf vereinbaren", ""
@@ -235,8 +236,6 @@ def opportunity_table(
         "LeadSource": opps.source,
         "IsClosed": fmt_bool(is_closed),
         "IsWon": fmt_bool(opps.is_won),
-        "ForecastCategory": np.array([STAGE_BY_NAME[s][5] for s in final_stage], dtype=object),
-        "ForecastCategoryName": np.array([STAGE_BY_NAME[s][6] for s in final_stage], dtype=object),
         "CurrencyIsoCode": opps.currency,
         "CampaignId": opp_campaign,
         "OwnerId": opps.owner,
@@ -247,14 +246,6 @@ def opportunity_table(
         "SystemModstamp": fmt_datetime(modified),
         "LastActivityDate": fmt_date(np.minimum(hist["last_change"], as_of_end)),
         "LastStageChangeDate": fmt_datetime(hist["last_stage_change"]),
-        "FiscalYear": (np.asarray(final_close, dtype="datetime64[Y]").astype(int) + 1970)
-        .astype(str)
-        .astype(object),
-        "FiscalQuarter": (
-            (np.asarray(final_close, dtype="datetime64[M]").astype(int) % 12) // 3 + 1
-        )
-        .astype(str)
-        .astype(object),
         "ContactId": np.where(
             opps.new_business, contact_of_lead[np.maximum(opps.lead, 0)], NULL_ID
         ).astype(object),
@@ -279,6 +270,27 @@ _NULL_REFERENCES = (
     "LastAmountChangedHistoryId",
     "LastCloseDateChangedHistoryId",
 )
+
+
+def _final_state(
+    final_stage: np.ndarray, final_close: np.ndarray, amount: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Stage, amount, probability, forecast category, close date and fiscal period."""
+    stage_prob = np.array([STAGE_BY_NAME[s][4] for s in final_stage], dtype=float)
+    fiscal_year = np.asarray(final_close, dtype="datetime64[Y]").astype(int) + 1970
+    fiscal_q = (np.asarray(final_close, dtype="datetime64[M]").astype(int) % 12) // 3 + 1
+    return {
+        "StageName": final_stage,
+        "StageSortOrder": np.array([str(STAGE_BY_NAME[s][1]) for s in final_stage], dtype=object),
+        "Amount": fmt_number(amount),
+        "Probability": fmt_number(stage_prob),
+        "ExpectedRevenue": fmt_number(np.round(amount * stage_prob / 100, 2)),
+        "CloseDate": fmt_date(final_close),
+        "ForecastCategory": np.array([STAGE_BY_NAME[s][5] for s in final_stage], dtype=object),
+        "ForecastCategoryName": np.array([STAGE_BY_NAME[s][6] for s in final_stage], dtype=object),
+        "FiscalYear": fiscal_year.astype(str).astype(object),
+        "FiscalQuarter": fiscal_q.astype(str).astype(object),
+    }
 
 
 def _opportunity_texts(

@@ -17,8 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.demo.crm.accounts import account_table, plz_sampler, simulate_accounts
+from analysis.demo.crm.accounts import Accounts, account_table, plz_sampler, simulate_accounts
 from analysis.demo.crm.campaigns import (
+    Campaigns,
+    Memberships,
     campaign_tables,
     primary_campaigns,
     simulate_campaigns,
@@ -27,16 +29,24 @@ from analysis.demo.crm.campaigns import (
 from analysis.demo.crm.champions import link_champions, read_champions
 from analysis.demo.crm.export import ExportTable, write_csv
 from analysis.demo.crm.history import history_rows
-from analysis.demo.crm.leads import contact_table, lead_people, lead_table, simulate_leads
+from analysis.demo.crm.leads import (
+    LeadPeople,
+    Leads,
+    contact_table,
+    lead_people,
+    lead_table,
+    simulate_leads,
+)
 from analysis.demo.crm.opportunities import (
+    Opportunities,
     history_table,
     opportunity_table,
     simulate_opportunities,
 )
-from analysis.demo.crm.org import currencies, stage_table, users_and_roles
+from analysis.demo.crm.org import Org, Rates, currencies, stage_table, users_and_roles
 from analysis.demo.crm.params import NULL_ID, CrmParameters
 from analysis.demo.crm.pardot import prospect_tables
-from analysis.demo.crm.timeline import clock
+from analysis.demo.crm.timeline import Clock, clock
 from analysis.demo.crm.truth import truths
 
 
@@ -46,6 +56,21 @@ class Tables:
 
     files: dict[str, ExportTable]
     truth: dict
+
+
+@dataclass(frozen=True)
+class _Business:
+    """What the simulation stages produced, before the export tables are built."""
+
+    org: Org
+    campaigns: Campaigns
+    leads: Leads
+    acc: Accounts
+    opps: Opportunities
+    members: Memberships
+    opp_campaign: np.ndarray
+    who: LeadPeople
+    champion_truth: dict
 
 
 def simulate(
@@ -74,12 +99,30 @@ def simulate(
     params = params or CrmParameters()
     rng = np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(b"crm")]))
     time = clock()
-    files: dict[str, ExportTable] = {}
     org, tables = users_and_roles(rng)
-    files.update(tables)
+    files = dict(tables)
     rates, tables = currencies(rng, org.admin_id)
     files.update(tables)
     files["OpportunityStage"] = stage_table(rng, org.admin_id)
+    biz = _simulate_business(rng, params, time, org, rates, geo, seed, champions)
+    hist = _export_tables(rng, biz, time, files)
+    truth = truths(params)
+    truth.update(_realised(files, biz, hist))
+    truth.update(biz.champion_truth)
+    return Tables(files=files, truth=truth)
+
+
+def _simulate_business(
+    rng: np.random.Generator,
+    params: CrmParameters,
+    time: Clock,
+    org: Org,
+    rates: Rates,
+    geo,
+    seed: int,
+    champions: pd.DataFrame | None,
+) -> _Business:
+    """Campaigns, leads, accounts, opportunities, members, champion customers, people."""
     campaigns = simulate_campaigns(rng, rates.quarters)
     leads = simulate_leads(rng, params, time, org)
     plz_table, plz_weight = plz_sampler(geo)
@@ -114,6 +157,14 @@ def simulate(
     who = lead_people(
         rng, leads, acc.of_lead, acc.names, acc.plz, acc.city, acc.country, plz_table, plz_weight
     )
+    return _Business(org, campaigns, leads, acc, opps, members, opp_campaign, who, champion_truth)
+
+
+def _export_tables(
+    rng: np.random.Generator, biz: _Business, time: Clock, files: dict[str, ExportTable]
+) -> dict:
+    """Add the business tables to ``files`` (in drawing order); returns the history."""
+    org, leads, acc, opps, who = biz.org, biz.leads, biz.acc, biz.opps, biz.who
     # The account moves to "Customer" once it wins a deal (deleted or not).
     won_any = np.zeros(acc.n, dtype=bool)
     won_any[opps.account[opps.is_won]] = True
@@ -135,7 +186,7 @@ def simulate(
         hist,
         account_names=acc.names,
         account_ids=acc.ids,
-        opp_campaign=opp_campaign,
+        opp_campaign=biz.opp_campaign,
         contact_of_lead=who.contact_of_lead,
         as_of_end=time.as_of_end,
     )
@@ -157,12 +208,12 @@ def simulate(
     files.update(
         campaign_tables(
             rng,
-            campaigns,
-            members,
+            biz.campaigns,
+            biz.members,
             lead_ids=leads.ids,
             contact_of_lead=who.contact_of_lead,
             converted=leads.converted,
-            opp_campaign=opp_campaign,
+            opp_campaign=biz.opp_campaign,
             marketing_users=org.marketing_users,
             as_of_end=time.as_of_end,
         )
@@ -178,14 +229,12 @@ def simulate(
             clock=time,
         )
     )
-    truth = truths(params)
-    truth.update(_realised(files, opps, hist, leads, campaigns, members, acc.kreis))
-    truth.update(champion_truth)
-    return Tables(files=files, truth=truth)
+    return hist
 
 
-def _realised(files, opps, hist, leads, campaigns, members, kreis) -> dict:
+def _realised(files: dict[str, ExportTable], biz: _Business, hist: dict) -> dict:
     """Counts of the written tables and the Kreise of live customers."""
+    opps, leads, kreis = biz.opps, biz.leads, biz.acc.kreis
     n_rows = {name: table[2] for name, table in files.items()}
     live_won = np.unique(opps.account[opps.is_won & ~opps.deleted])
     return {
@@ -197,8 +246,8 @@ def _realised(files, opps, hist, leads, campaigns, members, kreis) -> dict:
             "opportunity_history": int(n_rows["OpportunityHistory"]),
             "history_rows_repeating_stage": int(hist["n_repeat"]),
             "leads": int(leads.n),
-            "campaigns": int(campaigns.n),
-            "campaign_members": int(members.n),
+            "campaigns": int(biz.campaigns.n),
+            "campaign_members": int(biz.members.n),
             "prospects_api": int(n_rows["pardot/prospects_export_api"]),
             "prospects_ui": int(n_rows["pardot/prospects_export_ui"]),
             "duplicate_id_rows": {

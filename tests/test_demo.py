@@ -17,12 +17,12 @@ from analysis.demo import write_demo
 from analysis.demo.geography import (
     DEMO_COMPARE,
     DEMO_REGION,
-    LANDS,
     TRUTH,
     build_geography,
-    kreis_polygons,
     landkreis_digit,
 )
+from analysis.demo.hexmap import kreis_polygons
+from analysis.demo.land_facts import LANDS
 from analysis.demo.regions import FILES
 from analysis.errors import ParameterError
 from analysis.sources.genesis import read_ffcsv

@@ -43,16 +43,16 @@ import numpy as np
 import pandas as pd
 
 from analysis.demo import part_rng
-from analysis.demo._names import unique_names
 from analysis.demo.geography import (
     DEMO_COMPARE,
     DEMO_REGION,
-    LANDS,
     TRUTH,
     Geography,
-    kreis_polygons,
     landkreis_digit,
 )
+from analysis.demo.hexmap import kreis_polygons
+from analysis.demo.land_facts import LANDS
+from analysis.demo.placenames import unique_names
 
 README_SECTION = """\
 ## official/ (part "regions")

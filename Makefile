@@ -35,9 +35,17 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name workbook --display-name "Champions Workbook" >/dev/null
 	@touch $(STAMP)
 
-# The demo is regenerated when its generator changes (same seed → same bytes).
-DEMO_SOURCES := $(wildcard src/analysis/demo/*.py)
-$(DEMO): $(DEMO_SOURCES) | $(STAMP)
+# The demo is regenerated whenever code it can load changes (same seed → same bytes):
+# all of src/analysis/demo/ plus every analysis module those files import, followed
+# transitively by src/analysis/demo/dependencies.py (reads the imports with ast, needs
+# only the standard library); plus the CLI entry and the installed environment (new
+# library versions may draw other numbers). Should the script fail, every module of
+# src/analysis counts, so the demo can never go stale.
+DEMO_SOURCES := $(shell $(PYTHON) src/analysis/demo/dependencies.py src 2>/dev/null)
+ifeq ($(strip $(DEMO_SOURCES)),)
+DEMO_SOURCES := $(shell find src/analysis -name '*.py')
+endif
+$(DEMO): $(DEMO_SOURCES) src/analysis/cli.py $(STAMP)
 	$(BIN)/workbook demo --seed 1
 
 demo: $(STAMP)

@@ -1,11 +1,31 @@
 # Champions Workbook — the two commands of the README are `make report` and `make test`.
-# Both bootstrap .venv from requirements.lock on first use (Python 3.11 needed).
+# Both bootstrap .venv on first use from the exact lock of the Python found
+# (requirements/py311.lock, py312.lock or py313.lock).
 
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Python 3.11, 3.12 or 3.13: PYTHON=/path/to/python3.X if given, else the Python of an
+# existing .venv, else the first of python3.11, python3.12, python3.13 that runs.
+# Each minor version installs its own lock; a .venv keeps the Python it was made with.
+PY_VERSION = $(if $(strip $(1)),$(shell $(1) -c 'import sys; print("%d%d" % sys.version_info[:2])' 2>/dev/null))
+VENV_VERSION := $(call PY_VERSION,$(BIN)/python)
+ifeq ($(origin PYTHON),undefined)
+ifneq ($(VENV_VERSION),)
+PYTHON := $(BIN)/python
+else
+PYTHON := $(shell for p in python3.11 python3.12 python3.13; do \
+  $$p -c '' >/dev/null 2>&1 && { command -v $$p; break; }; done)
+endif
+endif
+PYTHON_VERSION := $(call PY_VERSION,$(PYTHON))
+LOCK := requirements/py$(or $(PYTHON_VERSION),-none).lock
+ifneq ($(VENV_VERSION),)
+ifneq ($(VENV_VERSION),$(PYTHON_VERSION))
+$(error .venv has Python py$(VENV_VERSION) but PYTHON=$(PYTHON) is py$(PYTHON_VERSION): remove .venv to switch)
+endif
+endif
 DEMO := data/demo/TRUTH.json
 # Deterministic kernels: see docs in analysis.report.runner.KERNEL_ENV
 export TZ := UTC
@@ -27,18 +47,29 @@ test: $(STAMP) $(DEMO) lint unit nbval
 
 install: $(STAMP)
 
-$(STAMP): requirements.lock pyproject.toml
-	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required (found %s); set PYTHON=/path/to/python3.11" % sys.version.split()[0]'
+$(STAMP): $(LOCK) pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-input -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-input -r $(LOCK)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-input --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name workbook --display-name "Champions Workbook" >/dev/null
 	@touch $(STAMP)
 
-# The demo is regenerated when its generator changes (same seed → same bytes).
-DEMO_SOURCES := $(wildcard src/analysis/demo/*.py)
-$(DEMO): $(DEMO_SOURCES) | $(STAMP)
+# The demo is regenerated whenever code it can load changes (same seed → same bytes):
+# all of src/analysis/demo/ plus every analysis module those files import, followed
+# transitively by src/analysis/demo/dependencies.py (reads the imports with ast, needs
+# only the standard library); plus the CLI entry and the installed environment (new
+# library versions may draw other numbers). Should the script fail, every module of
+# src/analysis counts, so the demo can never go stale.
+DEMO_SOURCES := $(shell $(PYTHON) src/analysis/demo/dependencies.py src 2>/dev/null)
+ifeq ($(strip $(DEMO_SOURCES)),)
+DEMO_SOURCES := $(shell find src/analysis -name '*.py')
+endif
+$(DEMO): $(DEMO_SOURCES) src/analysis/cli.py $(STAMP)
 	$(BIN)/workbook demo --seed 1
+
+# A Python without a lock here (not 3.11-3.13, or none found) stops with a clear message.
+requirements/py%.lock:
+	@echo "No lock for this Python (PYTHON='$(PYTHON)', version '$*'): Python 3.11, 3.12 or 3.13 is needed; set PYTHON=/path/to/python3.X" >&2; exit 1
 
 demo: $(STAMP)
 	$(BIN)/workbook demo --seed 1

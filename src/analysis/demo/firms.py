@@ -60,6 +60,15 @@ from analysis.champions import (
     classify,
     mint_log_indicator,
 )
+from analysis.demo.firm_vocabulary import (
+    AWARENESS_LABEL,
+    CONTINENT_LABEL,
+    CONTINENTS,
+    LEGAL_FORMS,
+    SECTORS,
+    SURNAMES,
+    TRADES,
+)
 
 PART = "firms"
 FILE = Path("firms") / "hidden_champions.csv"
@@ -114,147 +123,6 @@ HEADER = (
     "Quelle",
     "Stand",
 )
-
-_SURNAMES = (
-    "Albrecht",
-    "Bauer",
-    "Becker",
-    "Berger",
-    "Brandt",
-    "Braun",
-    "Busch",
-    "Dietrich",
-    "Eckert",
-    "Engel",
-    "Fischer",
-    "Franke",
-    "Friedrich",
-    "Fuchs",
-    "Graf",
-    "Günther",
-    "Haas",
-    "Hahn",
-    "Hartmann",
-    "Heinrich",
-    "Herrmann",
-    "Hoffmann",
-    "Horn",
-    "Huber",
-    "Jäger",
-    "Kaiser",
-    "Keller",
-    "Klein",
-    "Koch",
-    "König",
-    "Krämer",
-    "Krause",
-    "Kuhn",
-    "Lang",
-    "Lehmann",
-    "Lorenz",
-    "Ludwig",
-    "Maier",
-    "Martin",
-    "Meyer",
-    "Möller",
-    "Müller",
-    "Neumann",
-    "Otto",
-    "Peters",
-    "Pohl",
-    "Richter",
-    "Roth",
-    "Sauer",
-    "Schäfer",
-    "Scheffler",
-    "Schmid",
-    "Schneider",
-    "Scholz",
-    "Schreiber",
-    "Schubert",
-    "Schulte",
-    "Schulz",
-    "Schwarz",
-    "Seidel",
-    "Simon",
-    "Sommer",
-    "Stein",
-    "Thomas",
-    "Vogel",
-    "Vogt",
-    "Wagner",
-    "Walter",
-    "Weber",
-    "Werner",
-    "Winkler",
-    "Wolf",
-    "Ziegler",
-    "Zimmermann",
-)
-_STEMS = (
-    "Antriebstechnik",
-    "Automation",
-    "Dichtungstechnik",
-    "Drucktechnik",
-    "Elektronik",
-    "Feinmechanik",
-    "Filtertechnik",
-    "Fördertechnik",
-    "Gerätebau",
-    "Hydraulik",
-    "Kältetechnik",
-    "Laborgeräte",
-    "Lasertechnik",
-    "Maschinenbau",
-    "Medizintechnik",
-    "Messtechnik",
-    "Optik",
-    "Pumpen",
-    "Robotik",
-    "Sensorik",
-    "Spezialchemie",
-    "Steuerungstechnik",
-    "Verpackungstechnik",
-    "Ventile",
-    "Werkzeugbau",
-    "Zerspanung",
-    "Oberflächentechnik",
-    "Prüftechnik",
-    "Klebstoffe",
-    "Kunststofftechnik",
-)
-_LEGAL = ("GmbH", "GmbH", "GmbH", "GmbH & Co. KG", "GmbH & Co. KG", "AG", "SE", "KG")
-
-#: (WZ 2008 class, weight, market segments) — champions cluster in machinery,
-#: electrical and optical equipment, plastics, chemicals and medical instruments.
-_SECTORS: tuple[tuple[str, float, tuple[str, ...]], ...] = (
-    ("28.41", 0.10, ("Werkzeugmaschinen", "Schleifmaschinen")),
-    ("28.29", 0.10, ("Filteranlagen", "Waagen", "Dosiertechnik")),
-    ("28.13", 0.05, ("Vakuumpumpen", "Kreiselpumpen")),
-    ("28.22", 0.04, ("Hebezeuge", "Krane")),
-    ("28.93", 0.04, ("Lebensmittelmaschinen",)),
-    ("28.95", 0.03, ("Papiermaschinen",)),
-    ("28.99", 0.06, ("Etikettiermaschinen", "Verpackungsmaschinen")),
-    ("26.51", 0.08, ("Messgeräte", "Sensoren", "Prüfsysteme")),
-    ("26.70", 0.03, ("Mikroskope", "Laseroptik")),
-    ("27.11", 0.05, ("Elektromotoren", "Generatoren")),
-    ("27.90", 0.03, ("Steckverbinder",)),
-    ("22.29", 0.05, ("Kunststoffteile", "Dichtungen")),
-    ("25.73", 0.04, ("Präzisionswerkzeuge", "Bohrwerkzeuge")),
-    ("20.59", 0.04, ("Klebstoffe", "Spezialchemikalien")),
-    ("21.20", 0.02, ("Diagnostika",)),
-    ("32.50", 0.06, ("Dentaltechnik", "Chirurgische Instrumente")),
-    ("29.32", 0.05, ("Fahrzeugteile", "Bremsen")),
-    ("30.30", 0.02, ("Flugzeugteile",)),
-    ("10.89", 0.02, ("Aromen",)),
-    ("46.69", 0.02, ("Industriebedarf",)),
-    ("62.01", 0.04, ("Industriesoftware", "Simulationssoftware")),
-    ("71.20", 0.03, ("Prüfdienstleistungen",)),
-)
-_CONTINENTS = ("Europe", "Asia", "North America")
-_CONTINENT_LABEL = {"Europe": "Europa", "Asia": "Asien", "North America": "Nordamerika"}
-_AWARENESS_LABEL = {"low": "gering", "medium": "mittel", "high": "hoch"}
-
 
 README_SECTION = """\
 ## firms/ (part "firms")
@@ -349,12 +217,14 @@ def simulate_counts(
 
 
 def _firm_names(rng: np.random.Generator, n: int) -> list[str]:
-    pairs = [(s, t) for s in _SURNAMES for t in _STEMS]
+    pairs = [(s, t) for s in SURNAMES for t in TRADES]
     if n > len(pairs):  # pragma: no cover - 2,220 pairs are enough for the demo
         raise ValueError(f"cannot invent {n} distinct firm names")
     chosen = rng.choice(len(pairs), size=n, replace=False)
-    legal = rng.choice(len(_LEGAL), size=n)
-    return [f"{pairs[i][0]} {pairs[i][1]} {_LEGAL[j]}" for i, j in zip(chosen, legal, strict=True)]
+    legal = rng.choice(len(LEGAL_FORMS), size=n)
+    return [
+        f"{pairs[i][0]} {pairs[i][1]} {LEGAL_FORMS[j]}" for i, j in zip(chosen, legal, strict=True)
+    ]
 
 
 def simulate_firms(geo, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -393,9 +263,9 @@ def simulate_firms(geo, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.Data
     where = plz.iloc[picks].reset_index(drop=True) if n else plz.iloc[:0]
 
     sector_idx = rng.choice(
-        len(_SECTORS), size=n, p=np.array([s[1] for s in _SECTORS]) / sum(s[1] for s in _SECTORS)
+        len(SECTORS), size=n, p=np.array([s[1] for s in SECTORS]) / sum(s[1] for s in SECTORS)
     )
-    segment = [_SECTORS[i][2][rng.integers(len(_SECTORS[i][2]))] for i in sector_idx]
+    segment = [SECTORS[i][2][rng.integers(len(SECTORS[i][2]))] for i in sector_idx]
     # revenue: lognormal around 200 m EUR, a few large groups above 5 bn
     big = rng.random(n) < 0.03
     revenue = np.where(big, rng.lognormal(np.log(7e9), 0.5, n), rng.lognormal(np.log(2e8), 1.0, n))
@@ -408,8 +278,8 @@ def simulate_firms(geo, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.Data
         rng.choice([1, 2, 3, 4, 5, 6], size=n, p=[0.42, 0.25, 0.15, 0.08, 0.06, 0.04]),
         rng.choice([1, 2], size=n, p=[0.8, 0.2]),
     )
-    continent = rng.choice(len(_CONTINENTS), size=n, p=[0.8, 0.1, 0.1])
-    scope = np.where(world, "world", np.array(_CONTINENTS, dtype=object)[continent])
+    continent = rng.choice(len(CONTINENTS), size=n, p=[0.8, 0.1, 0.1])
+    scope = np.where(world, "world", np.array(CONTINENTS, dtype=object)[continent])
     continents = rng.choice([1, 2, 3, 4, 5, 6], size=n, p=[0.04, 0.1, 0.26, 0.3, 0.2, 0.1])
     founded = np.clip(np.round(2015 - rng.gamma(2.5, 28.0, n)), 1811, 2015).astype(np.int64)
     awareness = rng.choice(["low", "medium", "high"], size=n, p=[0.8, 0.15, 0.05])
@@ -422,7 +292,7 @@ def simulate_firms(geo, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.Data
             "plz": where["plz"].to_numpy(),
             "ags8": where["ags8"].to_numpy(),
             "city": where["ort"].to_numpy(),
-            "sector": [_SECTORS[i][0] for i in sector_idx],
+            "sector": [SECTORS[i][0] for i in sector_idx],
             "revenue_eur": revenue,
             "employees": employees,
             "export_share": export_share / 100.0,
@@ -456,7 +326,7 @@ def _revenue_text(value: float, style: int) -> tuple[str, float]:
 
 def _variant_name(name: str) -> str:
     """The same firm under another legal form (how duplicates creep into lists)."""
-    for legal in sorted(set(_LEGAL), key=len, reverse=True):
+    for legal in sorted(set(LEGAL_FORMS), key=len, reverse=True):
         if name.endswith(" " + legal):
             base = name[: -len(legal) - 1]
             return f"{base} {'GmbH' if legal == 'GmbH & Co. KG' else 'GmbH & Co. KG'}"
@@ -517,10 +387,10 @@ def _rows(firms: pd.DataFrame, rng: np.random.Generator, geo) -> tuple[list[list
             "" if i in missing_share else str(round(f["export_share"] * 100)),
             str(f["market_rank"]),
             f["market_segment"],
-            "Welt" if scope == "world" else _CONTINENT_LABEL[scope],
+            "Welt" if scope == "world" else CONTINENT_LABEL[scope],
             str(f["continents"]),
             str(f["founded"]),
-            "" if i in missing_awareness else _AWARENESS_LABEL[f["public_awareness"]],
+            "" if i in missing_awareness else AWARENESS_LABEL[f["public_awareness"]],
             SOURCE,
             SOURCE_DATE,
         ]

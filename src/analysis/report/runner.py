@@ -187,7 +187,10 @@ class Fingerprints:
     @property
     def lock(self) -> str:
         if self._lock is None:
-            lock = self.root / "requirements.lock"
+            # the lock of this Python (requirements/py3XX.lock), else a single requirements.lock
+            lock = self.root / "requirements" / "py{}{}.lock".format(*sys.version_info[:2])
+            if not lock.is_file():
+                lock = self.root / "requirements.lock"
             self._lock = _sha256_file(lock) if lock.is_file() else "absent"
         return self._lock
 

@@ -1,4 +1,4 @@
-"""Tests for analysis.sources.crm.salesforce (Data Export, report exports, load_crm)."""
+"""Tests for analysis.sources.crm (Data Export, report exports, load_crm)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 
 from analysis.errors import InputError, ParameterError
 from analysis.privacy import pseudonymize
-from analysis.sources.crm import exports as _csv
+from analysis.sources.crm import parsers, textfile
 from analysis.sources.crm.salesforce import fill_rates, load_crm, read_export, read_report
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crm"
@@ -55,13 +55,13 @@ def test_id15_to_18_matches_known_pairs():
         "0084600000iqknnAAA",
     ]
 
-    result = _csv.id15_to_18(np.array(short))
+    result = parsers.id15_to_18(np.array(short))
 
     assert result.tolist() == expected
 
 
 def test_id15_to_18_keeps_case_sensitive_ids_apart():
-    upper, lower = _csv.id15_to_18(np.array(["0064600000J5S5T", "0064600000j5s5t"]))
+    upper, lower = parsers.id15_to_18(np.array(["0064600000J5S5T", "0064600000j5s5t"]))
 
     assert upper.lower() != lower.lower()
 
@@ -69,7 +69,7 @@ def test_id15_to_18_keeps_case_sensitive_ids_apart():
 def test_parse_ids_turns_sentinel_into_blank_and_flags_bad_ids():
     values = pa.array(["0064600000J5S5TAAV", "000000000000000AAA", "", "0064600000J5S5T", "123"])
 
-    ids, bad = _csv.parse_ids(values)
+    ids, bad = parsers.parse_ids(values)
 
     assert ids.to_pylist() == ["0064600000J5S5TAAV", "", "", "0064600000J5S5TAAV", ""]
     assert bad.tolist() == [False, False, False, False, True]
@@ -77,10 +77,10 @@ def test_parse_ids_turns_sentinel_into_blank_and_flags_bad_ids():
 
 def test_duplicated_ids_agrees_with_pandas():
     rng = np.random.default_rng(3)
-    pool = _csv.id15_to_18(np.array([f"006{n:012d}" for n in range(300)]))
+    pool = parsers.id15_to_18(np.array([f"006{n:012d}" for n in range(300)]))
     sample = rng.choice(pool, size=500).tolist() + [""] * 20
 
-    result = _csv.duplicated_ids(pa.array(sample))
+    result = parsers.duplicated_ids(pa.array(sample))
 
     expected = pd.Series(sample).duplicated(keep=False).to_numpy() & (np.array(sample) != "")
     np.testing.assert_array_equal(result, expected)
@@ -102,7 +102,7 @@ def test_parse_datetimes_accepts_export_shapes_and_rejects_impossible_dates():
         ]
     )
 
-    out, bad = _csv.parse_datetimes(values)
+    out, bad = parsers.parse_datetimes(values)
 
     assert out[:4].astype(str).tolist() == [
         "2023-05-11T00:00:00.000000",
@@ -115,24 +115,28 @@ def test_parse_datetimes_accepts_export_shapes_and_rejects_impossible_dates():
 
 
 def test_parse_locale_datetimes_handles_us_and_german_shapes():
-    us, bad_us = _csv.parse_locale_datetimes(pa.array(["12/31/2024 3:15 PM", "2/29/2023"]), "mdy/")
-    de, bad_de = _csv.parse_locale_datetimes(pa.array(["31.12.2024 15:15", "31.02.2024"]), "dmy.")
+    us, bad_us = parsers.parse_locale_datetimes(
+        pa.array(["12/31/2024 3:15 PM", "2/29/2023"]), "mdy/"
+    )
+    de, bad_de = parsers.parse_locale_datetimes(
+        pa.array(["31.12.2024 15:15", "31.02.2024"]), "dmy."
+    )
 
     assert str(us[0]) == "2024-12-31T15:15:00.000000" and bad_us.tolist() == [False, True]
     assert str(de[0]) == "2024-12-31T15:15:00.000000" and bad_de.tolist() == [False, True]
 
 
 def test_sniffers_decide_from_unambiguous_cells():
-    assert _csv.sniff_decimal(["1.234", "15.000,00"]) == ","
-    assert _csv.sniff_decimal(["1,234.50", "7"]) == "."
-    assert _csv.sniff_decimal(["1.234"], default=",") == ","
-    assert _csv.sniff_date_order(["05/11/2023", "13/01/2023"]) == "dmy/"
-    assert _csv.sniff_date_order(["05/11/2023", "01/13/2023"]) == "mdy/"
-    assert _csv.sniff_date_order(["11.05.2023"]) == "dmy."
+    assert parsers.sniff_decimal(["1.234", "15.000,00"]) == ","
+    assert parsers.sniff_decimal(["1,234.50", "7"]) == "."
+    assert parsers.sniff_decimal(["1.234"], default=",") == ","
+    assert parsers.sniff_date_order(["05/11/2023", "13/01/2023"]) == "dmy/"
+    assert parsers.sniff_date_order(["05/11/2023", "01/13/2023"]) == "mdy/"
+    assert parsers.sniff_date_order(["11.05.2023"]) == "dmy."
 
 
 def test_parse_locale_numbers_reads_grouping_and_currency():
-    numbers, currency, bad = _csv.parse_locale_numbers(
+    numbers, currency, bad = parsers.parse_locale_numbers(
         pa.array(["12.500,00 €", "EUR 1.234,5", "-3", "", "1,2,3"]), ","
     )
 
@@ -520,11 +524,11 @@ def test_record_start_lines_agree_with_the_csv_module(tmp_path):
     pieces = ["a", "b,c", 'q""uote', "x\ny", "x\r\ny", "", "ü"]
     rows = [[pieces[i] for i in rng.integers(0, len(pieces), 3)] for _ in range(200)]
     path = _write_csv(tmp_path / "t.csv", ["A", "B", "C"], rows, eol="\r\n")
-    tf = _csv.open_text(path)
+    tf = textfile.open_text(path)
 
-    starts = _csv._record_start_lines(tf)
+    starts = textfile._record_start_lines(tf)
 
-    expected = [1] + [line for line, _ in _csv.iter_records(tf)]
+    expected = [1] + [line for line, _ in textfile.iter_records(tf)]
     assert starts.tolist() == expected
 
 
@@ -548,8 +552,8 @@ def test_fixed_width_datetimes_agree_with_the_exact_parser():
     ]
     arr = pa.array(cells)
 
-    fast = _csv._fixed_datetimes(arr)
-    exact = _csv._parse_datetimes_exact(arr)
+    fast = parsers._fixed_datetimes(arr)
+    exact = parsers._parse_datetimes_exact(arr)
 
     assert fast is not None
     np.testing.assert_array_equal(fast[1], exact[1])
@@ -574,21 +578,24 @@ def test_fixed_width_ids_and_numbers_agree_with_the_exact_parsers():
     ids = pa.array(["0064600000J5S5TAAV", "000000000000000AAA", "", "0064600000J5S5T-AV"])
     numbers = pa.array(["15000", "-3.5", "", "1E+3", "0.25"])
 
-    fast_ids, exact_ids = _csv._fixed_ids(ids), _csv._parse_ids_exact(ids)
-    fast_numbers, exact_numbers = _csv._fast_numbers(numbers), _csv._parse_numbers_exact(numbers)
+    fast_ids, exact_ids = parsers._fixed_ids(ids), parsers._parse_ids_exact(ids)
+    fast_numbers, exact_numbers = (
+        parsers._fast_numbers(numbers),
+        parsers._parse_numbers_exact(numbers),
+    )
 
     assert fast_ids[0].to_pylist() == exact_ids[0].to_pylist() == ["0064600000J5S5TAAV", "", "", ""]
     np.testing.assert_array_equal(fast_ids[1], exact_ids[1])
     np.testing.assert_array_equal(fast_numbers[0], exact_numbers[0])
     assert (
-        _csv._fast_numbers(pa.array(["1", "12.500,00 €"])) is None
+        parsers._fast_numbers(pa.array(["1", "12.500,00 €"])) is None
     )  # falls back to the exact path
 
 
 def test_parsers_handle_multi_chunk_columns():
     chunked = pa.chunked_array([pa.array(["2024-01-01 00:00:00", ""]), pa.array(["2024-02-30"])])
 
-    values, bad = _csv.parse_datetimes(chunked)
+    values, bad = parsers.parse_datetimes(chunked)
 
     assert bad.tolist() == [False, False, True]
     assert str(values[0]) == "2024-01-01T00:00:00.000000"
@@ -657,7 +664,7 @@ def test_structure_error_keeps_row_text_out_of_the_message(tmp_path):
     path = _write_csv(tmp_path / "ok.csv", ["A", "B", "C"], [["1", "2", "3"]])
     detail = 'CSV parse error: Expected 3 columns, got 2: "hans.schmidt@example.de","x'
 
-    error = _csv.structure_error(_csv.open_text(path), detail)
+    error = textfile.structure_error(textfile.open_text(path), detail)
 
     assert "Expected 3 columns, got 2" in str(error)
     assert "example.de" not in str(error)

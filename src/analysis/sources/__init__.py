@@ -166,7 +166,7 @@ def _sniff_workbook(path: Path, parts: set[str]) -> str | None:
 
 def _salesforce_object(path: Path) -> str | None:
     try:
-        from analysis.sources.crm.salesforce import SPECS
+        from analysis.sources.crm.objects import SPECS
     except ImportError:  # pragma: no cover - the CRM readers are part of the package
         return None
     return path.stem if path.stem in SPECS else None
@@ -261,7 +261,7 @@ def _read_other(path: Path, fmt: str):
         frame.attrs["n_quarantined"] = len(result.quarantine)
         return frame
     if fmt == "salesforce":
-        from analysis.sources.crm.salesforce import read_export
+        from analysis.sources.crm.dataexport import read_export
 
         result = read_export(path, path.stem, key=_CHECK_KEY)
     else:

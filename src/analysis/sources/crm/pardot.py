@@ -29,18 +29,18 @@ import pyarrow.compute as pc
 
 from analysis.errors import InputError
 from analysis.privacy import allowed_columns, normalize_name
-from analysis.sources.crm import exports as _csv
-from analysis.sources.crm.exports import Problems
-from analysis.sources.crm.salesforce import (
+from analysis.sources.crm import parsers, textfile
+from analysis.sources.crm.exports import (
     SOURCE,
     WORKERS,
     ObjectData,
-    _empty_quarantine,
-    _finalize,
-    _key_source,
-    _quarantine_frame,
-    _sha256_of,
+    empty_quarantine,
+    finalize,
+    key_source,
+    noted_sha256,
+    quarantine_frame,
 )
+from analysis.sources.crm.parsers import Problems
 
 OBJECT = "PardotProspect"
 
@@ -119,7 +119,7 @@ def read_prospects(
     from analysis.notebook import note_input
 
     path = Path(path)
-    tf = _csv.open_text(path, encoding=encoding, delimiter=None, kind="Pardot export")
+    tf = textfile.open_text(path, encoding=encoding, delimiter=None, kind="Pardot export")
     read, ignored = allowed_columns(OBJECT, tf.header)
     by_norm: dict[str, str] = {}
     for name in read:
@@ -148,7 +148,7 @@ def read_prospects(
     used = list(dict.fromkeys(source_of.values()))
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         noted = pool.submit(note_input, path, source=f"{SOURCE}: Pardot prospect export")
-        table = _csv.read_columns(tf, used)
+        table = textfile.read_columns(tf, used)
         n = table.num_rows
         present = [(c, kind) for c, (_, kind) in PROSPECT_FIELDS.items() if c in source_of]
         columns = [table.column(source_of[c]) for c, _ in present]
@@ -184,10 +184,19 @@ def read_prospects(
         "missing_optional_columns": [c for c in PROSPECT_FIELDS if c not in source_of],
         "date_order": date_orders,
         "timezone": timezone or "as exported (the exporting user's local time)",
-        "sha256": _sha256_of(path),
+        "sha256": noted_sha256(path),
     }
-    line_of = functools.partial(_csv.row_lines, tf, n)
-    return _finalize(OBJECT, data, problems, info, line_of, _key_source(key))
+    line_of = functools.partial(textfile.row_lines, tf, n)
+    return finalize(
+        OBJECT,
+        data,
+        problems,
+        info,
+        line_of,
+        key_source(key),
+        id_column="prospect_id",
+        id_label=source_of["prospect_id"],
+    )
 
 
 def _parse_column(values, kind: str, column: str, date_order: str | None, timezone: str | None):
@@ -195,28 +204,28 @@ def _parse_column(values, kind: str, column: str, date_order: str | None, timezo
     problems = Problems()
     order = ""
     if kind == "pardot_id":
-        out = _csv.text_column(values)
-        digits = _csv._np(pc.utf8_is_digit(out))
+        out = parsers.text_column(values)
+        digits = parsers.as_numpy(pc.utf8_is_digit(out))
         if not digits.all():
             problems.add(
-                ~digits, column, _csv.bad_values(out, ~digits, "a numeric Pardot prospect id")
+                ~digits, column, parsers.bad_values(out, ~digits, "a numeric Pardot prospect id")
             )
     elif kind == "id":
-        out, bad = _csv.parse_ids(values)
+        out, bad = parsers.parse_ids(values)
         if bad.any():
             problems.add(
                 bad,
                 column,
-                _csv.bad_values(values, bad, "a 15- or 18-character Salesforce Id", show=False),
+                parsers.bad_values(values, bad, "a 15- or 18-character Salesforce Id", show=False),
             )
     elif kind == "number":
-        out, bad = _csv.parse_plain_numbers(values)
+        out, bad = parsers.parse_plain_numbers(values)
         if bad.any():
-            problems.add(bad, column, _csv.bad_values(values, bad, "a number"))
+            problems.add(bad, column, parsers.bad_values(values, bad, "a number"))
     elif kind == "bool":
-        flags, bad = _csv.parse_bools(values)
+        flags, bad = parsers.parse_bools(values)
         if bad.any():
-            problems.add(bad, column, _csv.bad_values(values, bad, "TRUE or FALSE"))
+            problems.add(bad, column, parsers.bad_values(values, bad, "TRUE or FALSE"))
         out = pd.array(flags, dtype="boolean")
     elif kind == "datetime":
         out, bad, order = _parse_pardot_times(values, date_order)
@@ -228,11 +237,11 @@ def _parse_column(values, kind: str, column: str, date_order: str | None, timezo
                 "dmy/": "a date DD/MM/YYYY",
                 "ymd-": "a date YYYY-MM-DD",
             }[order]
-            problems.add(bad, column, _csv.bad_values(values, bad, what))
+            problems.add(bad, column, parsers.bad_values(values, bad, what))
         if timezone:
             out = _to_utc(out, timezone)
     else:
-        out = _csv.text_column(values)
+        out = parsers.text_column(values)
     return out, problems, order
 
 
@@ -247,13 +256,15 @@ def _missing(kind: str, n: int):
 
 
 def _parse_pardot_times(values, date_order: str | None):
-    sample = [v for v in _csv._combine(values).slice(0, 2000).to_pylist() if v and v.strip()][:500]
+    sample = [v for v in parsers.as_array(values).slice(0, 2000).to_pylist() if v and v.strip()][
+        :500
+    ]
     machine = sum(1 for v in sample if v.strip()[:4].isdigit() and v.strip()[4:5] == "-")
     if date_order is None and (not sample or machine == len(sample)):
-        out, bad = _csv.parse_datetimes(values)
+        out, bad = parsers.parse_datetimes(values)
         return out, bad, "iso"
-    order = date_order or _csv.sniff_date_order(sample, default="mdy/")
-    out, bad = _csv.parse_locale_datetimes(values, order)
+    order = date_order or parsers.sniff_date_order(sample, default="mdy/")
+    out, bad = parsers.parse_locale_datetimes(values, order)
     return out, bad, order
 
 
@@ -308,19 +319,19 @@ def load_prospects(
     winners = order.drop_duplicates("prospect_id", keep="last").index
     losers = frame.index.difference(winners)
     quarantine = [p.quarantine for p in chosen]
-    key_source = _key_source(key)
+    keys = key_source(key)
     if len(losers):
         lost = frame.loc[losers]
         for part, group in lost.groupby("_part"):
             source = chosen[int(part)]
             quarantine.append(
-                _quarantine_frame(
+                quarantine_frame(
                     source.info["path"],
                     source.line_of(group["_row"].to_numpy()),
                     "prospect_id",
                     "the prospect is in a more recently updated record of another export file",
                     group["prospect_id"].reset_index(drop=True),
-                    key_source,
+                    keys,
                 )
             )
     kept = frame.loc[winners.sort_values()].reset_index(drop=True)
@@ -328,7 +339,6 @@ def load_prospects(
     kept = kept.drop(columns=["_part", "_row"])
     counts = {k: sum(p.counts[k] for p in chosen) for k in chosen[0].counts}
     counts["n_duplicates"] += len(losers)
-    counts["n_quarantined"] += len(losers)
     counts["n_rows_used"] -= len(losers)
     info = {
         "path": ", ".join(p.info["path"] for p in chosen),
@@ -337,6 +347,6 @@ def load_prospects(
         "files": [p.info for p in chosen],
         "ignored_files": ignored_files,
     }
-    merged = pd.concat([_empty_quarantine(), *quarantine], ignore_index=True)
+    merged = pd.concat([empty_quarantine(), *quarantine], ignore_index=True)
     # Rows of several files: line numbers cannot be told from a row alone any more.
-    return ObjectData(OBJECT, kept, merged, counts, info, rows, None, key_source)
+    return ObjectData(OBJECT, kept, merged, counts, info, rows, None, keys, "prospect_id")

@@ -336,7 +336,7 @@ def test_english_report_export():
     assert _ids(frame) == ["0064600000J5S5TAAV", "0064600000J5S5UAAV", "0064600000j5s5tAAA"]
     np.testing.assert_allclose(frame["amount"], [15000.0, 1234.56, 500.0])
     assert frame["close_date"].tolist()[2] == pd.Timestamp("2024-12-24")
-    assert [kind for _, kind in obj.info["footer"]] == ["grand_totals", "confidential", "copyright"]
+    assert [kind for _, kind in obj.info["footer"]] == ["totals", "text", "text"]
     assert obj.info["footer_records"] == 3 and "footer_mismatch" not in obj.info
     assert "Opportunity Owner" in obj.info["ignored_columns"]
 
@@ -440,12 +440,13 @@ def test_unknown_stage_is_quarantined_with_line(tmp_path):
     row = crm.quarantine.iloc[0]
     assert len(crm.quarantine) == 1 and len(crm.opportunities) == 2
     assert (row["line"], row["column"]) == (3, "StageName")
-    assert "'Angebot verschickt' is not in OpportunityStage.csv" in row["reason"]
+    assert "expected a stage of OpportunityStage.csv" in row["reason"]
+    assert "Angebot" not in row["reason"]
     assert crm.quality.set_index("object").loc["Opportunity", "n_quarantined"] == 1
 
 
 def test_nonstandard_stages_without_stage_table_raise():
-    with pytest.raises(InputError, match="not Salesforce default stages: 'Angebot verschickt'"):
+    with pytest.raises(InputError, match="1 stage name.s. in the opportunities are not Salesforce default stages"):
         load_crm(BAD / "no_stage_table_custom", key=KEY)
 
 
@@ -455,7 +456,7 @@ def test_formatted_amount_in_a_data_export_is_quarantined():
     row = obj.quarantine.iloc[0]
     assert len(obj.quarantine) == 1 and len(obj.frame) == 2
     assert (row["line"], row["column"]) == (3, "Amount")
-    assert "'12.500,00 €'" in row["reason"] and "formatted number" in row["reason"]
+    assert "12.500" not in row["reason"] and "formatted number" in row["reason"]
 
 
 def test_invalid_dates_are_quarantined_with_line_and_column():
@@ -465,7 +466,7 @@ def test_invalid_dates_are_quarantined_with_line_and_column():
         [2, "CloseDate"],
         [3, "CloseDate"],
     ]
-    assert "'31.02.2024'" in obj.quarantine.loc[0, "reason"]
+    assert "31.02" not in obj.quarantine.loc[0, "reason"] and "no calendar date" in obj.quarantine.loc[0, "reason"]
     assert obj.counts["n_quarantined"] == 2 and len(obj.frame) == 1
 
 
@@ -474,7 +475,7 @@ def test_invalid_date_in_a_german_report_is_quarantined():
 
     row = obj.quarantine.iloc[0]
     assert (row["line"], row["column"]) == (3, "Schlusstermin")
-    assert "'31.02.2024'" in row["reason"]
+    assert "31.02" not in row["reason"] and "no calendar date" in row["reason"]
 
 
 def test_duplicate_ids_keep_the_most_recently_modified():
@@ -640,7 +641,8 @@ def test_currency_without_rate_is_quarantined(tmp_path):
 
     assert len(crm.opportunities) == 1
     assert crm.quarantine[["line", "column"]].values.tolist() == [[3, "CurrencyIsoCode"]]
-    assert "'CHF' has no conversion rate" in crm.quarantine.loc[0, "reason"]
+    assert "expected a currency with a rate in CurrencyType.csv" in crm.quarantine.loc[0, "reason"]
+    assert "CHF" not in crm.quarantine.loc[0, "reason"]
 
 
 def test_bytes_that_are_neither_utf8_nor_cp1252_are_refused(tmp_path):

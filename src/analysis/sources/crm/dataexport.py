@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -46,7 +45,7 @@ def parse_field(values, f: Field, problems: Problems, *, locale: dict | None = N
             problems.add(
                 bad,
                 f.api,
-                parsers.bad_values(values, bad, "a 15- or 18-character Salesforce Id", show=False),
+                parsers.bad_values(values, bad, "a 15- or 18-character Salesforce Id"),
             )
         return ids
     if kind == "bool":
@@ -72,7 +71,10 @@ def parse_field(values, f: Field, problems: Problems, *, locale: dict | None = N
             out, bad = parse(values)
             what = "a valid date YYYY-MM-DD[ HH:MM:SS] (Data Export format)"
         if bad.any():
-            problems.add(bad, f.api, parsers.bad_values(values, bad, what))
+            reasons = parsers.bad_values(
+                values, bad, what, shape=parsers.DATE_SHAPE, shape_note=parsers.DATE_SHAPE_NOTE
+            )
+            problems.add(bad, f.api, reasons)
         return out
     if kind == "number":
         if locale is not None and "decimal" in locale:
@@ -82,13 +84,15 @@ def parse_field(values, f: Field, problems: Problems, *, locale: dict | None = N
             out, bad = parsers.parse_plain_numbers(values)
             what = "a plain number like 12500.00 (Data Export format)"
         if bad.any():
-            reasons = parsers.bad_values(values, bad, what)
-            if locale is None:
-                reasons = np.where(
-                    bad,
-                    reasons + " - a formatted number: was the file edited in a spreadsheet?",
-                    reasons,
-                )
+            note = (
+                "the value is a formatted number (grouping, decimal comma or currency): "
+                "was the file edited in a spreadsheet?"
+                if locale is None
+                else "the value has digits but is not a number in the report's format"
+            )
+            reasons = parsers.bad_values(
+                values, bad, what, shape=parsers.NUMBER_SHAPE, shape_note=note
+            )
             problems.add(bad, f.api, reasons)
         return out
     text = parsers.text_column(values)

@@ -216,7 +216,7 @@ def _parse_column(values, kind: str, column: str, date_order: str | None, timezo
             problems.add(
                 bad,
                 column,
-                parsers.bad_values(values, bad, "a 15- or 18-character Salesforce Id", show=False),
+                parsers.bad_values(values, bad, "a 15- or 18-character Salesforce Id"),
             )
     elif kind == "number":
         out, bad = parsers.parse_plain_numbers(values)
@@ -237,7 +237,10 @@ def _parse_column(values, kind: str, column: str, date_order: str | None, timezo
                 "dmy/": "a date DD/MM/YYYY",
                 "ymd-": "a date YYYY-MM-DD",
             }[order]
-            problems.add(bad, column, parsers.bad_values(values, bad, what))
+            reasons = parsers.bad_values(
+                values, bad, what, shape=parsers.DATE_SHAPE, shape_note=parsers.DATE_SHAPE_NOTE
+            )
+            problems.add(bad, column, reasons)
         if timezone:
             out = _to_utc(out, timezone)
     else:

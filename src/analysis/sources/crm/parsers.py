@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 #: Salesforce writes this Id for an empty lookup in Data Exports.
 ID_SENTINEL = "000000000000000AAA"
 
+_ASCII_ID = re.compile(r"[A-Za-z0-9]{15}")
 _ID_ALPHABET = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345", dtype=np.uint8)
 
 
@@ -206,7 +207,10 @@ def id15_to_18(ids: np.ndarray) -> np.ndarray:
     ids = np.asarray(ids)
     if ids.size == 0:
         return ids.astype(str)
-    raw = np.char.encode(ids.astype("U15"), "ascii").astype("S15")
+    text = ids.astype("U15")
+    if not all(_ASCII_ID.fullmatch(i) for i in text.tolist()):
+        raise ValueError("a 15-character Salesforce Id holds only ASCII letters and digits")
+    raw = np.char.encode(text, "ascii").astype("S15")
     codes = np.frombuffer(raw.tobytes(), dtype=np.uint8).reshape(-1, 15)
     upper = ((codes >= 65) & (codes <= 90)).reshape(-1, 3, 5)
     index = (upper * np.array([1, 2, 4, 8, 16], dtype=np.uint8)).sum(axis=2)
@@ -233,7 +237,8 @@ def _parse_ids_exact(values) -> tuple[pa.Array, np.ndarray]:
     arr = as_array(values)
     arr = pc.utf8_trim_whitespace(arr)
     length = pc.utf8_length(arr)
-    alnum = pc.utf8_is_alnum(arr)
+    # Salesforce Ids are ASCII letters and digits; utf8_is_alnum would accept "é".
+    alnum = pc.fill_null(pc.match_substring_regex(arr, r"^[A-Za-z0-9]*$"), False)
     is18 = pc.and_(pc.equal(length, 18), alnum)
     is15 = pc.and_(pc.equal(length, 15), alnum)
     blank = pc.or_(pc.equal(length, 0), pc.equal(arr, ID_SENTINEL))
@@ -565,20 +570,50 @@ class Problems:
         return pd.concat(parts, ignore_index=True).astype({"column": "str", "reason": "str"})
 
 
-def describe(cell: str, limit: int = 40) -> str:
-    """A cell for a message, shortened."""
-    text = cell if len(cell) <= limit else cell[: limit - 1] + "…"
-    return repr(text)
+#: A cell shaped like a number with grouping, a decimal comma or a currency.
+NUMBER_SHAPE = r"^[-+(]?\s*(?:[€$£]|[A-Z]{3})?\s*[\d.,' \x{00A0}]*\d[\d.,' \x{00A0}]*\s*(?:[€$£]|[A-Z]{3})?\)?$"
+
+#: A cell shaped like a date (digits and separators) that still failed to parse.
+DATE_SHAPE = r"^\d{1,4}[-./]\d{1,2}[-./]\d{1,4}([ T,].*)?$"
+DATE_SHAPE_NOTE = (
+    "the value is written as a date but is no calendar date (day, month or time out of range)"
+)
 
 
-def bad_values(arr, mask: np.ndarray, what: str, *, show: bool = True) -> np.ndarray:
-    """Reason strings ``"expected <what>, found '<cell>'"`` for the masked cells."""
-    positions = np.flatnonzero(mask)
-    cells = as_array(arr).take(pa.array(positions)).to_pylist()
+def bad_values(
+    arr, mask: np.ndarray, what: str, *, shape: str | None = None, shape_note: str = ""
+) -> np.ndarray:
+    """Reason strings for the masked cells, naming the rule broken, never the content.
+
+    A cell typed into the wrong field may hold a name, an e-mail address or a phone
+    number, and reasons end up in reports and logs: so a reason says what was
+    expected and, at most, how the value failed, never what it was.
+
+    Parameters
+    ----------
+    arr : array-like of str
+        The column's cells.
+    mask : numpy.ndarray of bool
+        The cells that failed.
+    what : str
+        What was expected (``"a date YYYY-MM-DD"``).
+    shape : str, optional
+        A regular expression for cells that have the expected *format* but still
+        failed (an impossible calendar date); they get ``shape_note`` as reason.
+    shape_note : str
+        The reason for those cells.
+
+    Returns
+    -------
+    numpy.ndarray of object
+        One reason per cell (``""`` where the mask is false).
+    """
     reasons = np.full(mask.shape, "", dtype=object)
-    for pos, cell in zip(positions, cells, strict=True):
-        shown = describe(cell or "") if show else f"{len(cell or '')} characters"
-        reasons[pos] = f"expected {what}, found {shown}"
+    reasons[mask] = f"expected {what}; the value is something else (not shown)"
+    if shape is not None and mask.any():
+        cells = pc.utf8_trim_whitespace(as_array(arr))
+        near = as_numpy(pc.fill_null(pc.match_substring_regex(cells, shape), False))
+        reasons[mask & near] = f"expected {what}; {shape_note}"
     return reasons
 
 

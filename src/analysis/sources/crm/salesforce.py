@@ -113,11 +113,13 @@ def stage_table(
     names = sorted({n for n in names if n})
     unknown = [n for n in names if n not in set(DEFAULT_STAGES["stage_name"])]
     if unknown:
+        # The names are not shown: a stage cell may hold anything a user typed.
         raise InputError(
             path_hint,
-            "no OpportunityStage.csv, and these stage names are not Salesforce default "
-            f"stages: {', '.join(map(repr, unknown[:10]))}. Export OpportunityStage (it says "
-            "which stages are closed and won); custom stages are not classified by name",
+            f"no OpportunityStage.csv, and {len(unknown)} stage name(s) in the opportunities "
+            "are not Salesforce default stages. Export OpportunityStage (it says which stages "
+            "are closed and won); custom stages are not classified by name",
+            column="StageName",
         )
     return DEFAULT_STAGES.assign(label=DEFAULT_STAGES["stage_name"], is_active=True), (
         "Salesforce default stages (no OpportunityStage.csv)"
@@ -163,11 +165,8 @@ def apply_stages(obj: ObjectData, stages: pd.DataFrame, source: str) -> ObjectDa
     if known.all():
         return obj
     shown = ", ".join(map(repr, stages["stage_name"].tolist()[:12]))
-    reason_of = np.array(
-        [f"stage {v!r} is not in {Path(source).name} (known: {shown})" for v in values],
-        dtype=object,
-    )
-    return obj.quarantine_rows(~known, "StageName", reason_of[codes])
+    reason = f"expected a stage of {Path(source).name} ({shown}); the value is another (not shown)"
+    return obj.quarantine_rows(~known, "StageName", reason)
 
 
 def _rate_lookup(
@@ -274,11 +273,13 @@ def convert_to_eur(
     currency_column = currency.to_pandas().astype("str").set_axis(frame.index)
     frame = frame.assign(currency=currency_column, amount_eur=eur)
     obj = replace(obj, frame=frame)
-    reason_of = np.array(
-        [f"currency {c!r} has no conversion rate in CurrencyType.csv" for c in dictionary],
+    known_codes = ", ".join(sorted(static))
+    reasons = np.full(
+        len(codes),
+        f"expected a currency with a rate in CurrencyType.csv ({known_codes}); "
+        "the value is another (not shown)",
         dtype=object,
     )
-    reasons = reason_of[codes] if len(codes) else np.zeros(0, dtype=object)
     bad = missing | missing_eur
     reasons = np.where(
         missing_eur, f"no EUR rate in CurrencyType.csv to convert from {corporate_code}", reasons

@@ -152,7 +152,8 @@ def test_load_crm_reads_the_data_export(crm):
     opps = crm.opportunities
 
     assert len(opps) == 5  # six rows, one IsDeleted="1"
-    assert crm.quarantine.empty
+    assert set(crm.quarantine["action"]) == {"not used"}  # the UI export beside the API one
+    assert crm.quality.loc[crm.quality["n_not_used"] > 0, "file"].str.endswith("ui_export.csv").all()
     assert opps.dtypes["close_date"] == "datetime64[us]"
     assert opps.dtypes["is_won"] == np.dtype(bool)
     by_id = opps.set_index("opportunity_id")

@@ -27,7 +27,11 @@ SOURCE = "Salesforce Sales Cloud export"
 #: Threads that validate columns in parallel (pyarrow and NumPy release the GIL).
 WORKERS = min(4, os.cpu_count() or 1)
 
-QUARANTINE_COLUMNS = ["file", "line", "column", "reason", "record_id"]
+QUARANTINE_COLUMNS = ["file", "line", "column", "reason", "record_id", "action"]
+
+#: What happened to a row listed in a quarantine table: set aside for a broken
+#: rule, superseded by a newer duplicate, kept but flagged, or in an export not used.
+ACTIONS = ("quarantined", "duplicate", "kept", "not used")
 
 # --------------------------------------------------------------------------- results
 
@@ -60,20 +64,39 @@ class ObjectData:
     line_of: Callable[[np.ndarray], np.ndarray] = field(repr=False, default=None)
     key_source: Callable[[], bytes] = field(repr=False, default=None)
     id_column: str = ""
+    flags: pd.DataFrame = field(repr=False, default_factory=lambda: empty_quarantine())
+
+    def _entries(self, mask: np.ndarray, column: str, reasons, action: str) -> pd.DataFrame:
+        bad = self.frame[mask]
+        reason = reasons[mask] if isinstance(reasons, np.ndarray) else reasons
+        id_col = self.id_column
+        ids = bad[id_col] if id_col in bad else pd.Series([""] * len(bad), dtype="str")
+        lines = self.line_of(self.rows[mask])
+        return quarantine_frame(
+            self.info["path"], lines, column, reason, ids, self.key_source, action
+        )
+
+    def flag_rows(self, mask: np.ndarray, column: str, reasons) -> ObjectData:
+        """Keep the masked rows but list them, with the rule broken, in ``flags``.
+
+        ``counts['n_flagged']`` counts flagged rows (once, however many flags).
+        """
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return self
+        entries = self._entries(mask, column, reasons, "kept")
+        flags = pd.concat([self.flags, entries], ignore_index=True)
+        counts = dict(self.counts)
+        flagged_lines = set(flags["line"].tolist())
+        counts["n_flagged"] = len(flagged_lines)
+        return replace(self, flags=flags, counts=counts)
 
     def quarantine_rows(self, mask: np.ndarray, column: str, reasons) -> ObjectData:
         """Move the masked rows of ``frame`` to the quarantine (a new ObjectData)."""
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return self
-        bad = self.frame[mask]
-        rows = self.rows[mask]
-        reason = reasons[mask] if isinstance(reasons, np.ndarray) else reasons
-        id_col = self.id_column
-        ids = bad[id_col] if id_col in bad else pd.Series([""] * len(bad), dtype="str")
-        entries = quarantine_frame(
-            self.info["path"], self.line_of(rows), column, reason, ids, self.key_source
-        )
+        entries = self._entries(mask, column, reasons, "quarantined")
         counts = dict(self.counts)
         counts["n_quarantined"] += int(mask.sum())
         counts["n_rows_used"] -= int(mask.sum())
@@ -86,7 +109,45 @@ class ObjectData:
         )
 
 
+def not_used(obj: ObjectData, reason: str) -> ObjectData:
+    """An export that was read but is not used: every usable row listed as not used.
+
+    Parameters
+    ----------
+    obj : ObjectData
+        What the reader returned for the file.
+    reason : str
+        Why the file is not used (names no content).
+
+    Returns
+    -------
+    ObjectData
+        An empty frame; ``counts['n_not_used']`` holds the rows that would have
+        been used, each listed in ``quarantine`` with action ``"not used"``.
+    """
+    n = len(obj.frame)
+    lines = obj.line_of(obj.rows) if n else np.zeros(0, dtype=np.int64)
+    entries = quarantine_frame(
+        obj.info["path"],
+        lines,
+        "",
+        reason,
+        pd.Series([""] * n, dtype="str"),
+        obj.key_source,
+        "not used",
+    )
+    counts = {**obj.counts, "n_not_used": n, "n_rows_used": 0, "n_flagged": 0}
+    return replace(
+        obj,
+        frame=obj.frame.iloc[0:0],
+        quarantine=pd.concat([obj.quarantine, entries], ignore_index=True),
+        counts=counts,
+        rows=obj.rows[:0],
+    )
+
+
 def empty_quarantine() -> pd.DataFrame:
+    """The typed, empty quarantine table (:data:`QUARANTINE_COLUMNS`)."""
     return pd.DataFrame(
         {
             "file": pd.Series(dtype="str"),
@@ -94,11 +155,35 @@ def empty_quarantine() -> pd.DataFrame:
             "column": pd.Series(dtype="str"),
             "reason": pd.Series(dtype="str"),
             "record_id": pd.Series(dtype="str"),
+            "action": pd.Series(dtype="str"),
         }
     )
 
 
-def quarantine_frame(path, lines, column, reasons, ids: pd.Series, key_source) -> pd.DataFrame:
+def quarantine_frame(
+    path, lines, column, reasons, ids: pd.Series, key_source, action: str = "quarantined"
+) -> pd.DataFrame:
+    """Quarantine entries: file, physical line, column, rule broken, pseudonymised Id.
+
+    Parameters
+    ----------
+    path : str or Path
+    lines : array-like of int
+    column : str or array-like of str
+    reasons : str or array-like of str
+        The rule broken; never the cell's content (see :func:`bad_values`).
+    ids : Series of str
+        Record Ids (``""`` where none); pseudonymised with the key.
+    key_source : callable
+        Returns the pseudonym key (called only when an Id is present).
+    action : str
+        One of :data:`ACTIONS`.
+
+    Returns
+    -------
+    DataFrame
+        :data:`QUARANTINE_COLUMNS`.
+    """
     if len(ids) == 0:
         return empty_quarantine()
     ids = pd.Series(np.asarray(ids, dtype=object), dtype="str").fillna("")
@@ -110,8 +195,9 @@ def quarantine_frame(path, lines, column, reasons, ids: pd.Series, key_source) -
             "column": column if isinstance(column, str) else np.asarray(column, dtype=object),
             "reason": reasons if isinstance(reasons, str) else np.asarray(reasons, dtype=object),
             "record_id": record_ids.to_numpy(),
+            "action": action,
         }
-    ).astype({"file": "str", "column": "str", "reason": "str", "record_id": "str"})
+    ).astype({c: "str" for c in QUARANTINE_COLUMNS if c != "line"})
 
 
 def default_values(kind: str, n: int, name: str = ""):
@@ -234,7 +320,9 @@ def finalize(
         "n_merged": int(merged.sum()),
         "n_duplicates": int(losers.size),
         "n_quarantined": int(bad.sum()),
+        "n_not_used": 0,
         "n_rows_used": int(keep.sum()),
+        "n_flagged": 0,
     }
     data.pop("system_modstamp", None)
     rows = np.arange(n)
@@ -295,6 +383,7 @@ def _duplicate_entries(data, ids, keep, path, line_of, key_source, id_label):
         reasons,
         losers["_id"].reset_index(drop=True),
         key_source,
+        "duplicate",
     )
     return loser_rows, entry
 

@@ -37,6 +37,7 @@ from analysis.sources.crm.exports import (
     empty_quarantine,
     finalize,
     key_source,
+    not_used,
     noted_sha256,
     quarantine_frame,
 )
@@ -287,7 +288,8 @@ def load_prospects(
 
     When a folder holds both export-API and UI files, the export-API files are used
     (full timestamps; the UI files are typically the same prospects) and the UI files
-    are listed in ``info['ignored_files']``. Prospects found in several files keep
+    are listed in ``info['ignored_files']`` and, read, in ``info['ignored_exports']``
+    (every row counted as not used). Prospects found in several files keep
     the most recently updated record; the others are quarantined.
 
     Returns
@@ -311,9 +313,12 @@ def load_prospects(
     api = [p for p in parts if p.info["format"] == "pardot_api"]
     chosen = api if api else parts
     ignored_files = [p.info["path"] for p in parts if p not in chosen]
+    reason = "a UI export, not used: the export-API files in the folder are (full timestamps)"
+    ignored = [not_used(p, reason) for p in parts if p not in chosen]
     if len(chosen) == 1:
         only = chosen[0]
         only.info["ignored_files"] = ignored_files
+        only.info["ignored_exports"] = ignored
         return only
     frames = [p.frame.assign(_part=i, _row=p.rows) for i, p in enumerate(chosen)]
     frame = pd.concat(frames, ignore_index=True)
@@ -335,6 +340,7 @@ def load_prospects(
                     "the prospect is in a more recently updated record of another export file",
                     group["prospect_id"].reset_index(drop=True),
                     keys,
+                    "duplicate",
                 )
             )
     kept = frame.loc[winners.sort_values()].reset_index(drop=True)
@@ -349,6 +355,7 @@ def load_prospects(
         "encoding": ", ".join(sorted({p.info["encoding"] for p in chosen})),
         "files": [p.info for p in chosen],
         "ignored_files": ignored_files,
+        "ignored_exports": ignored,
     }
     merged = pd.concat([empty_quarantine(), *quarantine], ignore_index=True)
     # Rows of several files: line numbers cannot be told from a row alone any more.

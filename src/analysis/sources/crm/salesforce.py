@@ -343,10 +343,15 @@ class CrmData:
         ``stage_name, is_closed, is_won, sort_order, default_probability,
         forecast_category, is_active``.
     quarantine : DataFrame
-        ``file, line, column, reason, record_id`` (pseudonymised) of rows not used.
+        ``file, line, column, reason, record_id`` (pseudonymised), ``action`` of every
+        row not used - ``"quarantined"`` (a rule broken), ``"duplicate"`` (a newer
+        record kept), ``"not used"`` (an export read but not used) - and of rows kept
+        but flagged (``"kept"``: orphans, won deals without a positive amount). A
+        reason names the rule, never the content of a cell.
     quality : DataFrame
-        Per object: ``object, file, n_rows_read, n_deleted, n_merged, n_duplicates,
-        n_quarantined, n_rows_used``. Fill rates by field and month:
+        Per file read (:data:`QUALITY_COLUMNS`): ``n_rows_read = n_deleted +
+        n_merged + n_duplicates + n_quarantined + n_not_used + n_rows_used``;
+        ``n_flagged`` counts the used rows that carry a flag. Fill rates by field and month:
         :attr:`fill_rates` (computed on first use).
     attrs : dict
         ``files`` (per object: path, format, encoding, sha256, ignored and missing
@@ -475,24 +480,54 @@ def load_crm(
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(folder, "expected a folder of Salesforce exports, found none")
-    allow_custom = dict(allow_custom or {})
-    key_for_readers = key
+    objects = _read_objects(folder, dict(allow_custom or {}), encoding, key)
+    opp = objects["Opportunity"]
+    stages, stage_source = stage_table(
+        objects.get("OpportunityStage"), opp.frame["stage_name"].unique().tolist(), opp.info["path"]
+    )
+    opp = apply_stages(opp, stages, stage_source)
+    opp, currency_info = _convert(opp, objects, org_currency)
+    objects["Opportunity"] = check_opportunities(opp, objects.get("Account"))
+    if "OpportunityHistory" in objects:
+        objects["OpportunityHistory"] = apply_stages(
+            objects["OpportunityHistory"], stages, stage_source
+        )
+    prospects_obj = pardot_reader.load_prospects(
+        Path(pardot) if pardot is not None else folder / "pardot",
+        key=key,
+        timezone=pardot_timezone,
+        required=pardot is not None,
+    )
+    unused: list[ObjectData] = []
+    if prospects_obj is not None:
+        objects["PardotProspect"] = prospects_obj
+        unused = list(prospects_obj.info.pop("ignored_exports", []))
+    attrs = {
+        "files": {name: dict(o.info) for name, o in objects.items()},
+        "encodings": {name: o.info.get("encoding", "") for name, o in objects.items()},
+        "missing_files": [FILES[n] for n in FILES if n not in objects],
+        "stage_source": stage_source,
+        "currency": "EUR",
+        **currency_info,
+    }
+    return _assemble(objects, unused, stages, attrs)
+
+
+def _read_objects(folder: Path, allow_custom: dict, encoding, key) -> dict[str, ObjectData]:
+    """Every Data Export file of the folder; an opportunity report if no Opportunity.csv."""
     objects: dict[str, ObjectData] = {}
     for name, file_name in FILES.items():
         path = _find(folder, file_name)
         if path is not None:
             objects[name] = read_export(
-                path,
-                name,
-                allow_custom=allow_custom.get(name, ()),
-                encoding=encoding,
-                key=key_for_readers,
+                path, name, allow_custom=allow_custom.get(name, ()), encoding=encoding, key=key
             )
     if "Opportunity" not in objects:
         reports = sorted(
             p
             for p in folder.iterdir()
-            if p.suffix.lower() in (".csv", ".xlsx")
+            if p.is_file()
+            and p.suffix.lower() in (".csv", ".xlsx")
             and p.name.lower() not in {f.lower() for f in FILES.values()}
             and looks_like_report(p)
         )
@@ -502,12 +537,11 @@ def load_crm(
                 "no Opportunity.csv (Salesforce Data Export) and no opportunity report export "
                 f"found; expected Data Export files such as {', '.join(list(FILES.values())[:6])}",
             )
-        objects["Opportunity"] = read_report(reports[0], key=key_for_readers)
-    opp = objects["Opportunity"]
-    stages, stage_source = stage_table(
-        objects.get("OpportunityStage"), opp.frame["stage_name"].unique().tolist(), opp.info["path"]
-    )
-    opp = apply_stages(opp, stages, stage_source)
+        objects["Opportunity"] = read_report(reports[0], key=key)
+    return objects
+
+
+def _convert(opp: ObjectData, objects: dict, org_currency: str) -> tuple[ObjectData, dict]:
     types = objects.get("CurrencyType")
     dated = objects.get("DatedConversionRate")
     if (
@@ -519,29 +553,77 @@ def load_crm(
             opp.info["path"],
             "opportunities are in several currencies but there is no CurrencyType.csv to "
             "convert them; export CurrencyType (and DatedConversionRate)",
+            column="CurrencyIsoCode",
         )
-    opp, currency_info = convert_to_eur(
+    return convert_to_eur(
         opp,
         types.frame if types else None,
         dated.frame if dated else None,
         org_currency=org_currency,
         currency_path=types.info["path"] if types else "CurrencyType.csv",
     )
-    objects["Opportunity"] = opp
-    if "OpportunityHistory" in objects:
-        objects["OpportunityHistory"] = apply_stages(
-            objects["OpportunityHistory"], stages, stage_source
-        )
-    users = _users(objects.get("User"), objects.get("UserRole"))
-    prospects_obj = pardot_reader.load_prospects(
-        Path(pardot) if pardot is not None else folder / "pardot",
-        key=key_for_readers,
-        timezone=pardot_timezone,
-        required=pardot is not None,
-    )
-    if prospects_obj is not None:
-        objects["PardotProspect"] = prospects_obj
 
+
+def check_opportunities(opp: ObjectData, accounts: ObjectData | None) -> ObjectData:
+    """Rules across fields and files, each counted under its own reason.
+
+    * A close date before the creation day is impossible: the row is quarantined
+      (a cycle length cannot be negative).
+    * An opportunity whose account is not in ``Account.csv`` (an orphan: the
+      exports were taken at different times, or the account export was filtered)
+      is kept - it is a real deal for win rates - but flagged.
+    * A won deal with an amount that is not positive is kept (it is won) but
+      flagged: sums and averages of won amounts may mislead.
+
+    Parameters
+    ----------
+    opp : ObjectData
+        Opportunities after stages and currency conversion.
+    accounts : ObjectData or None
+        Without ``Account.csv`` orphans are not checked.
+
+    Returns
+    -------
+    ObjectData
+    """
+    frame = opp.frame
+    created_day = frame["created_date"].dt.normalize()
+    before = (frame["close_date"] < created_day).to_numpy()
+    opp = opp.quarantine_rows(
+        before, "CloseDate", "impossible date order: the close date is before the creation date"
+    )
+    frame = opp.frame
+    if accounts is not None:
+        account = frame["account_id"]
+        orphan = ((account != "") & ~account.isin(accounts.frame["account_id"])).to_numpy()
+        opp = opp.flag_rows(
+            orphan, "AccountId", "orphan: the account is not in Account.csv (deal kept)"
+        )
+    amount = frame["amount"].to_numpy(dtype=float)
+    won_not_positive = frame["is_won"].to_numpy(dtype=bool) & ~(amount > 0)
+    return opp.flag_rows(
+        won_not_positive,
+        "Amount",
+        "a won deal without a positive amount (blank, zero or negative; deal kept)",
+    )
+
+
+#: Columns of :attr:`CrmData.quality`, in order.
+QUALITY_COLUMNS = [
+    "object",
+    "file",
+    "n_rows_read",
+    "n_deleted",
+    "n_merged",
+    "n_duplicates",
+    "n_quarantined",
+    "n_not_used",
+    "n_rows_used",
+    "n_flagged",
+]
+
+
+def _assemble(objects: dict, unused: list, stages: pd.DataFrame, attrs: dict) -> CrmData:
     def frame_of(name: str) -> pd.DataFrame:
         if name in objects:
             return objects[name].frame
@@ -560,20 +642,15 @@ def load_crm(
         if "PardotProspect" in objects
         else pardot_reader.empty_prospects()
     )
+    read = [*objects.items(), *(("PardotProspect", o) for o in unused)]
     quarantine = pd.concat(
-        [empty_quarantine()] + [o.quarantine for o in objects.values()], ignore_index=True
+        [empty_quarantine()] + [part for _, o in read for part in (o.quarantine, o.flags)],
+        ignore_index=True,
     )
     quality = pd.DataFrame(
-        [{"object": name, "file": o.info["path"], **o.counts} for name, o in objects.items()]
+        [{"object": name, "file": o.info["path"], **o.counts} for name, o in read],
+        columns=QUALITY_COLUMNS,
     )
-    attrs = {
-        "files": {name: dict(o.info) for name, o in objects.items()},
-        "encodings": {name: o.info.get("encoding", "") for name, o in objects.items()},
-        "missing_files": [FILES[n] for n in FILES if n not in objects],
-        "stage_source": stage_source,
-        "currency": "EUR",
-        **currency_info,
-    }
     return CrmData(
         opportunities=opportunities,
         opportunity_history=history,
@@ -582,7 +659,7 @@ def load_crm(
         contacts=frame_of("Contact"),
         campaigns=frame_of("Campaign"),
         campaign_members=frame_of("CampaignMember"),
-        users=users,
+        users=_users(objects.get("User"), objects.get("UserRole")),
         prospects=prospects,
         stages=stages.drop(columns=["label"]),
         quarantine=quarantine,

@@ -153,7 +153,9 @@ def test_load_crm_reads_the_data_export(crm):
 
     assert len(opps) == 5  # six rows, one IsDeleted="1"
     assert set(crm.quarantine["action"]) == {"not used"}  # the UI export beside the API one
-    assert crm.quality.loc[crm.quality["n_not_used"] > 0, "file"].str.endswith("ui_export.csv").all()
+    assert (
+        crm.quality.loc[crm.quality["n_not_used"] > 0, "file"].str.endswith("ui_export.csv").all()
+    )
     assert opps.dtypes["close_date"] == "datetime64[us]"
     assert opps.dtypes["is_won"] == np.dtype(bool)
     by_id = opps.set_index("opportunity_id")
@@ -447,7 +449,9 @@ def test_unknown_stage_is_quarantined_with_line(tmp_path):
 
 
 def test_nonstandard_stages_without_stage_table_raise():
-    with pytest.raises(InputError, match="1 stage name.s. in the opportunities are not Salesforce default stages"):
+    with pytest.raises(
+        InputError, match="1 stage name.s. in the opportunities are not Salesforce default stages"
+    ):
         load_crm(BAD / "no_stage_table_custom", key=KEY)
 
 
@@ -467,7 +471,10 @@ def test_invalid_dates_are_quarantined_with_line_and_column():
         [2, "CloseDate"],
         [3, "CloseDate"],
     ]
-    assert "31.02" not in obj.quarantine.loc[0, "reason"] and "no calendar date" in obj.quarantine.loc[0, "reason"]
+    assert (
+        "31.02" not in obj.quarantine.loc[0, "reason"]
+        and "no calendar date" in obj.quarantine.loc[0, "reason"]
+    )
     assert obj.counts["n_quarantined"] == 2 and len(obj.frame) == 1
 
 
@@ -671,3 +678,239 @@ def test_structure_error_keeps_row_text_out_of_the_message(tmp_path):
 
     assert "Expected 3 columns, got 2" in str(error)
     assert "example.de" not in str(error)
+
+
+# --------------------------------------------------------------------------- hostile inputs
+
+_OPP_HEADER = [
+    "Id",
+    "IsDeleted",
+    "AccountId",
+    "StageName",
+    "Amount",
+    "CloseDate",
+    "CurrencyIsoCode",
+    "CreatedDate",
+    "LastModifiedDate",
+]
+_PERSONAL = ("Hans Schmidt", "hans.schmidt@example.de", "+49 551 1234567")
+
+
+def _opp(n: int, **cells) -> list[str]:
+    row = {
+        "Id": f"0065gAb0x{n:06d}ABA",
+        "IsDeleted": "0",
+        "AccountId": "0015gAb0x000001ABA",
+        "StageName": "Closed Won",
+        "Amount": "1000",
+        "CloseDate": "2024-03-01 00:00:00",
+        "CurrencyIsoCode": "EUR",
+        "CreatedDate": "2024-01-01 09:00:00",
+        "LastModifiedDate": "2024-03-01 09:00:00",
+    }
+    row.update(cells)
+    return [row[h] for h in _OPP_HEADER]
+
+
+def _crm_folder(tmp_path: Path, rows: list[list[str]]) -> Path:
+    folder = tmp_path / "crm"
+    folder.mkdir()
+    _write_csv(folder / "Opportunity.csv", _OPP_HEADER, rows)
+    for name in ("OpportunityStage.csv", "CurrencyType.csv", "Account.csv"):
+        shutil.copy(EXPORT / name, folder / name)
+    return folder
+
+
+def test_personal_data_typed_into_checked_fields_never_reaches_a_reason(tmp_path):
+    rows = [_opp(1)]
+    for n, text in enumerate(_PERSONAL, start=2):
+        rows.append(_opp(n, StageName=text))
+        rows.append(_opp(n + 10, CurrencyIsoCode=text))
+        rows.append(_opp(n + 20, CloseDate=text))
+        rows.append(_opp(n + 30, Amount=text))
+    folder = _crm_folder(tmp_path, rows)
+
+    crm = load_crm(folder, key=KEY)
+
+    quarantined = crm.quarantine[crm.quarantine["action"] == "quarantined"]
+    assert len(quarantined) == 12 and len(crm.opportunities) == 1
+    assert set(quarantined["column"]) == {"StageName", "CurrencyIsoCode", "CloseDate", "Amount"}
+    published = crm.quarantine.to_csv() + crm.quality.to_csv()
+    from analysis import sales
+
+    published += sales.quarantine_summary(crm.quarantine).to_csv()
+    for text in _PERSONAL:
+        for part in (text, text.split()[-1], text.split("@")[0]):
+            assert part not in published
+
+
+def test_a_15_character_id_with_a_non_ascii_letter_is_quarantined(tmp_path):
+    path = tmp_path / "report.csv"
+    text = (REPORTS / "opportunities_en.csv").read_text(encoding="utf-8")
+    path.write_text(text.replace("0064600000J5S5U", "0064600000J5S5É"), encoding="utf-8")
+
+    obj = read_report(path, key=KEY)
+
+    assert len(obj.frame) == 2 and obj.counts["n_quarantined"] == 1
+    row = obj.quarantine.iloc[0]
+    assert (row["line"], row["column"]) == (3, "Opportunity ID")
+    assert "Salesforce Id" in row["reason"] and "É" not in row["reason"]
+    with pytest.raises(ValueError, match="ASCII"):
+        parsers.id15_to_18(np.array(["0064600000J5S5É"]))
+
+
+def test_two_different_date_problems_get_different_reasons(tmp_path):
+    rows = [
+        _opp(1, CloseDate="2024-02-31 00:00:00"),  # no calendar date
+        _opp(2, CloseDate="next Friday"),  # not a date at all
+        _opp(3, CloseDate="2023-12-01 00:00:00"),  # before the creation date
+        _opp(4),
+    ]
+    crm = load_crm(_crm_folder(tmp_path, rows), key=KEY)
+
+    reasons = crm.quarantine.set_index("line")["reason"]
+    assert len({reasons[2], reasons[3], reasons[4]}) == 3
+    assert "no calendar date" in reasons[2]
+    assert "impossible date order" in reasons[4]
+    assert crm.quarantine.set_index("line").loc[4, "column"] == "CloseDate"
+
+
+def test_orphans_and_won_deals_without_amount_are_kept_and_named(tmp_path):
+    rows = [
+        _opp(1),
+        _opp(2, AccountId="0015gAb0x999999ABA"),  # orphan
+        _opp(3, Amount="0"),  # won, not positive
+        _opp(4, Amount="-5", AccountId="0015gAb0x999999ABA"),  # both
+        _opp(5, StageName="Closed Lost", Amount="0"),  # lost with zero amount: fine
+    ]
+    crm = load_crm(_crm_folder(tmp_path, rows), key=KEY)
+
+    assert len(crm.opportunities) == 5
+    kept = crm.quarantine[crm.quarantine["action"] == "kept"]
+    assert sorted(kept.loc[kept["column"] == "AccountId", "line"]) == [3, 5]
+    assert sorted(kept.loc[kept["column"] == "Amount", "line"]) == [4, 5]
+    opportunity = crm.quality.set_index("object").loc["Opportunity"]
+    assert opportunity["n_flagged"] == 3 and opportunity["n_rows_used"] == 5
+
+
+def test_quality_counts_add_up_to_the_rows_of_each_file(tmp_path):
+    rows = [
+        _opp(1),
+        _opp(1, LastModifiedDate="2024-03-02 09:00:00"),  # a newer duplicate
+        _opp(2, IsDeleted="1"),
+        _opp(3, StageName="nonsense"),
+        _opp(4, StageName="nonsense", CloseDate="bad"),  # two problems, one row
+    ]
+    folder = _crm_folder(tmp_path, rows)
+    shutil.copytree(EXPORT / "pardot", folder / "pardot")
+
+    crm = load_crm(folder, key=KEY)
+
+    q = crm.quality.set_index("file")
+    parts = ["n_deleted", "n_merged", "n_duplicates", "n_quarantined", "n_not_used", "n_rows_used"]
+    assert (q[parts].sum(axis=1) == q["n_rows_read"]).all()
+    opportunity = crm.quality.set_index("object").loc["Opportunity"]
+    assert opportunity[parts].tolist() == [1, 0, 1, 2, 0, 1]
+    for file, row in q.iterrows():
+        data_lines = sum(1 for _ in csv.reader(open(file, encoding="utf-8-sig", errors="replace")))
+        assert row["n_rows_read"] <= data_lines - 1
+
+
+def test_a_pardot_export_read_but_not_used_is_reported(tmp_path):
+    folder = _crm_folder(tmp_path, [_opp(1)])
+    shutil.copytree(EXPORT / "pardot", folder / "pardot")
+
+    crm = load_crm(folder, key=KEY)
+
+    ui = crm.quality[crm.quality["file"].str.endswith("prospects_ui_export.csv")].iloc[0]
+    assert ui["n_not_used"] > 0 and ui["n_rows_used"] == 0
+    not_used = crm.quarantine[crm.quarantine["action"] == "not used"]
+    assert len(not_used) == ui["n_not_used"] and (not_used["record_id"] == "").all()
+
+
+@pytest.mark.parametrize(
+    "footer",
+    [
+        ['"Gesamtsummen (3 Datensätze)","","","","","","16.734,56"', "", '"Stand: 03.12.2026"'],
+        ['"Vertraulich – nur für den internen Gebrauch"', '"© 2026 Beispiel AG"'],
+        ['"Erstellt von: Anna Vogel"', '"Bericht: Alle Opportunities"', ""],
+        ['"Total","","","","","","16.734,56","","","","","","",""', '"Some text, with a comma"'],
+    ],
+)
+def test_report_footer_is_recognised_by_its_shape_not_its_words(tmp_path, footer):
+    lines = (REPORTS / "opportunities_en.csv").read_text(encoding="utf-8").splitlines()[:4]
+    path = tmp_path / "report.csv"
+    path.write_text("\n".join([*lines, "", *footer]) + "\n", encoding="utf-8")
+
+    obj = read_report(path, key=KEY)
+
+    assert len(obj.frame) == 3 and obj.counts["n_quarantined"] == 0
+    assert len(obj.info["footer"]) == sum(1 for f in footer if f)
+    assert "Anna" not in str(obj.info)
+
+
+def test_xlsx_report_footer_rows_are_not_quarantined_records(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Opportunities nach Phase"])
+    sheet.append([])
+    sheet.append(["Opportunity-ID", "Phase", "Betrag", "Schlusstermin", "Erstellt von"])
+    sheet.append(["0064600000J5S5T", "Closed Won", 15000.0, "11.05.2023", "Anna Vogel"])
+    sheet.append(["0064600000J5S5U", "Closed Lost", 1234.56, "15.06.2023", "Bernd Krause"])
+    sheet.append([])
+    sheet.append(["Gesamtsummen (2 Datensätze)", None, 16234.56])
+    sheet.append(["Vertrauliche Informationen – nicht weitergeben"])
+    sheet.append(["Erstellt am 03.12.2026 von Anna Vogel"])
+    path = tmp_path / "bericht.xlsx"
+    book.save(path)
+
+    obj = read_report(path, key=KEY)
+
+    assert len(obj.frame) == 2 and obj.quarantine.empty
+    assert [kind for _, kind in obj.info["footer"]] == ["totals", "text", "date"]
+    assert obj.info["footer_records"] == 2
+
+
+def test_a_short_line_inside_a_report_is_still_a_structural_error(tmp_path):
+    lines = (REPORTS / "opportunities_en.csv").read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "report.csv"
+    path.write_text("\n".join([lines[0], lines[1], '"broken"', lines[2]]) + "\n", encoding="utf-8")
+
+    with pytest.raises(InputError, match="expected 14 fields") as info:
+        read_report(path, key=KEY)
+    assert info.value.line == 3
+
+
+def test_header_only_opportunity_export_gives_well_formed_sales_frames(tmp_path):
+    from analysis import sales
+
+    crm = load_crm(_crm_folder(tmp_path, []), key=KEY)
+    opportunities = sales.filter_segment(crm.opportunities, "all")
+
+    assert opportunities.empty
+    assert crm.quality.set_index("object").loc["Opportunity", "n_rows_read"] == 0
+    fill = sales.fill_rates(opportunities, date_col="created_date", fields=["lead_source"])
+    share = sales.fill_before_after(fill, "2023-04-01", fields=["lead_source"])
+    assert share.loc["lead_source", ["n_before", "n_after"]].tolist() == [0, 0]
+    cycle = sales.cycle_data(opportunities, as_of="2025-12-31", unification_date="2023-04-01")
+    table = sales.cycle_summary(cycle, horizons=(90, 180, 365)).set_index("group")
+    assert table.loc[["pre", "post"], "n"].tolist() == [0, 0]
+    assert np.isnan(table.loc["pre", "median_days_to_close"])
+    assert sales.kaplan_meier(cycle, event="closed").columns[0] == "group"
+    assert np.isnan(sales.logrank(cycle, event="closed")["p_value"])
+    assert sales.quarantine_summary(crm.quarantine).empty
+
+
+def test_a_date_outside_the_export_gives_both_sides(tmp_path):
+    from analysis import sales
+
+    rows = [_opp(n, CreatedDate=f"2024-0{1 + n % 2}-01 09:00:00") for n in range(1, 9)]
+    crm = load_crm(_crm_folder(tmp_path, rows), key=KEY)
+
+    fill = sales.fill_rates(crm.opportunities, date_col="created_date", fields=["lead_source"])
+    share = sales.fill_before_after(fill, "2031-01-01")
+    assert share.loc["lead_source", "n_before"] == 8 and np.isnan(share.loc["lead_source", "after"])
+    cycle = sales.cycle_data(crm.opportunities, as_of="2025-12-31", unification_date="2031-01-01")
+    table = sales.cycle_summary(cycle).set_index("group")
+    assert table.loc["post", "n"] == 0 and table.loc["pre", "n"] == 8

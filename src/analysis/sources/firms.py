@@ -101,6 +101,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
+from analysis.sources.text import decode, read_bytes, regular_file
 
 SOURCE_LABEL = "Hidden-Champion firm list"
 
@@ -483,26 +484,9 @@ class _Rows:
 
 
 def _csv_rows(path: Path) -> _Rows:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(path, "file not found") from None
-    except IsADirectoryError:
-        raise InputError(path, "expected a file, found a directory") from None
-    except OSError as exc:
-        raise InputError(path, f"cannot read the file ({exc.strerror or exc})") from None
-    if b"\x00" in data[:65536]:
-        raise InputError(
-            path,
-            "expected a CSV text file, found binary data (an XLSX needs the .xlsx suffix)",
-        )
-    if data.startswith(b"\xef\xbb\xbf"):
-        text = data[3:].decode("utf-8", errors="strict")
-    else:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = data.decode("cp1252", errors="replace")
+    # One encoding rule for every text reader: UTF-8 (BOM or not), else Windows-1252;
+    # binary data, UTF-16 and undecodable bytes are errors with line and column.
+    text, _ = decode(read_bytes(path), path)
     if not text.strip():
         raise InputError(path, "the file is empty (expected a header line and firm rows)")
     delimiter = _sniff_delimiter(text)
@@ -537,8 +521,7 @@ def _xlsx_rows(path: Path, sheet: str | None) -> _Rows:
         import openpyxl
     except ImportError:  # pragma: no cover - openpyxl is a dependency
         raise InputError(path, "reading XLSX needs openpyxl") from None
-    if not path.is_file():
-        raise InputError(path, "file not found")
+    regular_file(path)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for broken files

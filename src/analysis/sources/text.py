@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +46,54 @@ _BOM = b"\xef\xbb\xbf"
 
 # --------------------------------------------------------------------------- bytes
 
+#: Largest file a reader that holds the whole file in memory accepts (1 GiB); the
+#: streaming CRM readers accept any size.
+MAX_IN_MEMORY_BYTES = 1 << 30
+
+
+def regular_file(path: str | Path, *, max_bytes: int | None = None) -> int:
+    """Check that ``path`` is a regular file (of at most ``max_bytes``); return its size.
+
+    A device (``/dev/zero``), a pipe or a folder is refused at once, before any
+    read, so that a reader never blocks or fills memory on it.
+
+    Parameters
+    ----------
+    path : str or Path
+    max_bytes : int, optional
+        Refuse larger files (readers that hold a file in memory).
+
+    Returns
+    -------
+    int
+        The size in bytes.
+
+    Raises
+    ------
+    InputError
+        Missing, unreadable, not a regular file, or too large.
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(path, "file not found") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read the file ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(path, "expected a file, found a directory")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(
+            path,
+            "expected a regular file, found a device, pipe or socket (such as /dev/zero): not read",
+        )
+    if max_bytes is not None and info.st_size > max_bytes:
+        raise InputError(
+            path,
+            f"the file has {info.st_size:,} bytes; this reader holds a file in memory and "
+            f"accepts at most {max_bytes:,} bytes (is it the right file?)",
+        )
+    return info.st_size
+
 
 def read_bytes(path: str | Path) -> bytes:
     """Read a whole file, turning OS errors and empty files into :class:`InputError`.
@@ -59,14 +109,12 @@ def read_bytes(path: str | Path) -> bytes:
     Raises
     ------
     InputError
-        If the file is missing, unreadable or empty (or holds only white space).
+        If the file is missing, unreadable, not a regular file, larger than
+        :data:`MAX_IN_MEMORY_BYTES` or empty (or holds only white space).
     """
+    regular_file(path, max_bytes=MAX_IN_MEMORY_BYTES)
     try:
         data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(path, "file not found") from None
-    except IsADirectoryError:
-        raise InputError(path, "expected a file, found a directory") from None
     except OSError as exc:
         raise InputError(path, f"cannot read the file ({exc.strerror or exc})") from None
     if not data.strip().strip(_BOM).strip():

@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.csv as pv
 
 from analysis.errors import InputError
+from analysis.sources.text import regular_file
 
 #: Salesforce writes this Id for an empty lookup in Data Exports.
 ID_SENTINEL = "000000000000000AAA"
@@ -143,12 +144,9 @@ def scan_encoding(path: str | Path, encoding: str | None = None) -> tuple[str, i
         encoding (named with line and byte column).
     """
     path = Path(path)
+    regular_file(path)  # a device or pipe (/dev/zero) is refused before any read
     try:
         handle = open(path, "rb")  # noqa: SIM115 - closed below
-    except FileNotFoundError:
-        raise InputError(path, "file not found") from None
-    except IsADirectoryError:
-        raise InputError(path, "expected a file, found a directory") from None
     except OSError as exc:
         raise InputError(path, f"cannot read the file ({exc.strerror or exc})") from None
     with handle:

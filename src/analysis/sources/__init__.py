@@ -107,7 +107,9 @@ def _sniff(path: Path) -> str | None:
     if suffix == ".json":
         # Key order is free in JSON: "type" may come after a long "features" list.
         return "geojson" if b"FeatureCollection" in head or b'"features"' in head else None
-    text = _decode_head(head)
+    from analysis.sources.encoding import decode_head
+
+    text = decode_head(head)
     if text is None:
         return None
     first = text.lstrip().split("\n", 1)[0].strip()
@@ -128,19 +130,6 @@ def _sniff(path: Path) -> str | None:
         return "kreis_list"
     if {"kreis_from", "kreis_to", "effective_date"} <= fields:
         return "kreis_changes"
-    return None
-
-
-def _decode_head(head: bytes) -> str | None:
-    if b"\x00" in head[:4096]:
-        return None
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return head.decode(encoding)
-        except UnicodeDecodeError as exc:
-            # The 64 KiB cut may split a multi-byte character at the very end.
-            if encoding == "utf-8-sig" and exc.start >= len(head) - 3:
-                return head[: exc.start].decode(encoding)
     return None
 
 

@@ -20,6 +20,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analysis.errors import InputError
+from analysis.sources.encoding import decode, encoding_note
+
+__all__ = ["decode", "encoding_note"]  # re-exported: the one encoding rule lives there
 
 #: Symbols the statistical offices put in a value cell instead of a number
 #: ("Zeichenerklärung"): ``-`` nothing there (also: the region did not exist),
@@ -120,87 +123,6 @@ def read_bytes(path: str | Path) -> bytes:
     if not data.strip().strip(_BOM).strip():
         raise InputError(path, "the file is empty (expected a header line and data lines)")
     return data
-
-
-def _line_and_column(data: bytes, offset: int) -> tuple[int, int]:
-    """1-based line and byte column of a byte offset."""
-    line = data.count(b"\n", 0, offset) + 1
-    start = data.rfind(b"\n", 0, offset) + 1
-    return line, offset - start + 1
-
-
-def decode(data: bytes, path: str | Path) -> tuple[str, str]:
-    """Decode a text file of unknown encoding the way the statistical offices write them.
-
-    A UTF-8 byte-order mark means UTF-8 (the current GENESIS exports); otherwise
-    UTF-8 is tried first and Windows-1252 (a superset of the printable ISO-8859-1
-    the classic downloads use) is the fall-back.
-
-    Parameters
-    ----------
-    data : bytes
-        The file's bytes.
-    path : str or Path
-        For error messages.
-
-    Returns
-    -------
-    text : str
-        The decoded text, without a byte-order mark.
-    encoding : str
-        ``"utf-8-sig"``, ``"utf-8"`` or ``"cp1252"`` (a name pandas understands).
-
-    Raises
-    ------
-    InputError
-        For binary data (NUL bytes: UTF-16, a spreadsheet or an archive) or bytes
-        that fit neither encoding; the message names the line and byte column.
-    """
-    nul = data.find(b"\x00", 0, 1 << 16)
-    if nul >= 0:
-        line, col = _line_and_column(data, nul)
-        raise InputError(
-            path,
-            "expected a text file (UTF-8 or Windows-1252), found binary data (a NUL byte: "
-            "UTF-16, a spreadsheet or an archive?)",
-            line=line,
-            column=col,
-        )
-    if data.startswith(_BOM):
-        try:
-            return data[len(_BOM) :].decode("utf-8"), "utf-8-sig"
-        except UnicodeDecodeError as exc:
-            line, col = _line_and_column(data, exc.start + len(_BOM))
-            raise InputError(
-                path,
-                f"the file starts with a UTF-8 byte-order mark but byte "
-                f"{data[exc.start + len(_BOM)]:#04x} is not valid UTF-8",
-                line=line,
-                column=col,
-            ) from None
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError as exc:
-        line, col = _line_and_column(data, exc.start)
-        raise InputError(
-            path,
-            f"byte {data[exc.start]:#04x} is neither UTF-8 nor Windows-1252/ISO-8859-1 text",
-            line=line,
-            column=col,
-        ) from None
-
-
-def encoding_note(encoding: str) -> str:
-    """A sentence for ``frame.attrs['encoding_note']`` saying how the file was decoded."""
-    if encoding == "cp1252":
-        return "not valid UTF-8 and no byte-order mark: decoded as Windows-1252 (ISO-8859-1)"
-    if encoding == "utf-8-sig":
-        return "UTF-8 with byte-order mark"
-    return "UTF-8 without byte-order mark"
 
 
 # --------------------------------------------------------------------------- lines

@@ -19,11 +19,9 @@ shared record machinery in :mod:`.exports`.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import itertools
 import mmap
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -34,6 +32,7 @@ import pyarrow as pa
 import pyarrow.csv as pv
 
 from analysis.errors import InputError
+from analysis.sources.encoding import sniff_encoding
 from analysis.sources.text import regular_file
 
 #: Salesforce writes this Id for an empty lookup in Data Exports.
@@ -76,53 +75,10 @@ class TextFile:
     notes: list[str] = field(default_factory=list, compare=False)
 
 
-def _line_col(data: bytes, offset: int) -> tuple[int, int]:
-    line = data.count(b"\n", 0, offset) + 1
-    return line, offset - (data.rfind(b"\n", 0, offset) + 1) + 1
-
-
-def _locate_offset(path: Path, offset: int) -> tuple[int, int]:
-    """1-based physical line and byte column of a byte offset (reads up to it)."""
-    line = 1
-    last_nl = -1
-    pos = 0
-    with open(path, "rb") as handle:
-        while pos < offset:
-            block = handle.read(min(_BLOCK, offset - pos))
-            if not block:
-                break
-            line += block.count(b"\n")
-            nl = block.rfind(b"\n")
-            if nl >= 0:
-                last_nl = pos + nl
-            pos += len(block)
-    return line, offset - last_nl
-
-
-def _where(path: Path, offset: int) -> tuple[int, str | int, str]:
-    """Line, column (header name where it can be told) and a byte note for an offset."""
-    line, col = _locate_offset(path, offset)
-    with open(path, "rb") as handle:
-        header = handle.readline(1 << 20).decode("latin-1").lstrip("\ufeff\u00ef\u00bb\u00bf")
-        handle.seek(offset - col + 1)
-        prefix = handle.read(col - 1).decode("latin-1")
-    delimiter = max((",", ";", "\t"), key=header.count)
-    names = [h.strip() for h in next(csv.reader([header.rstrip("\r\n")], delimiter=delimiter), [])]
-    # Count the delimiters outside quotes before the byte (the record starts this line).
-    in_quotes, field_index = False, 0
-    for char in prefix:
-        if char == '"':
-            in_quotes = not in_quotes
-        elif char == delimiter and not in_quotes:
-            field_index += 1
-    note = f" (byte {col} of the line)"
-    if line > 1 and field_index < len(names) and names[field_index]:
-        return line, names[field_index], note
-    return line, col, ""
-
-
 def scan_encoding(path: str | Path, encoding: str | None = None) -> tuple[str, int, int]:
-    """Find a file's encoding and count its physical lines in one streaming pass.
+    """Find a file's encoding and count its physical lines, streaming over a memory map.
+
+    The encoding rule is the package's one (:func:`analysis.sources.encoding.sniff_encoding`).
 
     Parameters
     ----------
@@ -139,12 +95,12 @@ def scan_encoding(path: str | Path, encoding: str | None = None) -> tuple[str, i
     Raises
     ------
     InputError
-        Missing or empty file, binary data (NUL bytes, ZIP/XLSX, UTF-16), bytes that
-        are neither UTF-8 nor Windows-1252, or a file that mixes UTF-8 with another
-        encoding (named with line and byte column).
+        Missing, empty or not a regular file, binary data (NUL bytes, ZIP/XLSX,
+        UTF-16), bytes that are neither UTF-8 nor Windows-1252, or a file that mixes
+        UTF-8 with another encoding (named with line and byte column).
     """
     path = Path(path)
-    regular_file(path)  # a device or pipe (/dev/zero) is refused before any read
+    n_bytes = regular_file(path)  # a device or pipe (/dev/zero) is refused before any read
     try:
         handle = open(path, "rb")  # noqa: SIM115 - closed below
     except OSError as exc:
@@ -153,126 +109,18 @@ def scan_encoding(path: str | Path, encoding: str | None = None) -> tuple[str, i
         first = handle.read(_BLOCK)
         if not first.strip(b" \r\n\t").strip(_BOM):
             raise InputError(path, "the file is empty (expected a header line and data lines)")
-        if first.startswith(b"PK\x03\x04"):
-            raise InputError(
-                path,
-                "expected a CSV text file, found a ZIP archive (an .xlsx workbook or a "
-                "zipped Data Export?): unzip it, or read .xlsx report exports with read_report",
-                line=1,
-            )
-        if first.startswith((b"\xff\xfe", b"\xfe\xff")):
-            raise InputError(
-                path,
-                "expected UTF-8 or Windows-1252 text, found UTF-16 (byte-order mark "
-                f"{first[:2].hex(' ')}): re-export the file as UTF-8 CSV",
-                line=1,
-                column=1,
-            )
-        nul = first.find(b"\x00")
-        if nul >= 0:
-            line, col = _line_col(first, nul)
-            raise InputError(
-                path,
-                "expected a text file, found a NUL byte (UTF-16 without byte-order mark, "
-                "a spreadsheet or another binary file?)",
-                line=line,
-                column=col,
-            )
-        has_bom = first.startswith(_BOM)
-        wanted = (encoding or "").lower().replace("_", "-")
-        if wanted in ("latin-1", "latin1", "iso-8859-1", "windows-1252"):
-            wanted = "cp1252"
-        if wanted and wanted not in ("utf-8", "utf8", "utf-8-sig", "cp1252"):
-            raise InputError(path, f"unsupported encoding {encoding!r}; use 'utf-8' or 'cp1252'")
-        n_bytes = os.fstat(handle.fileno()).st_size
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        first_multibyte: int | None = None
-        mode = "cp1252" if wanted == "cp1252" else "utf-8"
-        n_newlines = 0
         # Memory-mapped: an ASCII block (the usual case) is checked with one NumPy
         # reduction and never copied; only blocks with high bytes are decoded.
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            found = sniff_encoding(mapped, path, encoding)
             view = np.frombuffer(mapped, dtype=np.uint8)
-            part = view[:0]
             try:
-                for offset in range(0, n_bytes, _BLOCK):
-                    part = view[offset : offset + _BLOCK]
-                    n_newlines += int(np.count_nonzero(part == 10))
-                    is_ascii = int(part.max()) < 128
-                    if mode == "utf-8" and (not is_ascii or decoder.getstate()[0]):
-                        block = mapped[offset : offset + _BLOCK]
-                        if first_multibyte is None and not is_ascii:
-                            first_multibyte = offset + re.search(rb"[\x80-\xff]", block).start()
-                        try:
-                            decoder.decode(block)
-                        except UnicodeDecodeError as exc:
-                            _raise_or_fallback(
-                                path, offset + exc.start, first_multibyte, wanted, has_bom
-                            )
-                            mode = "cp1252"  # no valid multi-byte UTF-8 before: it is cp1252
-                    if mode == "cp1252" and not is_ascii:
-                        block = mapped[offset : offset + _BLOCK]
-                        try:
-                            block.decode("cp1252")
-                        except UnicodeDecodeError as exc:
-                            line, col, note = _where(path, offset + exc.start)
-                            raise InputError(
-                                path,
-                                f"byte {block[exc.start]:#04x}{note} is neither UTF-8 nor "
-                                "Windows-1252 text: the file has an unsupported encoding",
-                                line=line,
-                                column=col,
-                            ) from None
-                last_byte = mapped[n_bytes - 1 : n_bytes]
+                n_newlines = int(np.count_nonzero(view == 10))
             finally:
-                del part, view  # release the buffer before the map closes
-        if mode == "utf-8":
-            try:
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                line, col = _locate_offset(path, n_bytes - 1)
-                raise InputError(
-                    path,
-                    "the file ends inside a UTF-8 multi-byte character (truncated file?)",
-                    line=line,
-                    column=col,
-                ) from None
+                del view
+            last_byte = mapped[n_bytes - 1 : n_bytes]
     n_lines = n_newlines + (0 if last_byte == b"\n" else 1)
-    if mode == "cp1252":
-        return "cp1252", n_bytes, n_lines
-    return ("utf-8-sig" if has_bom else "utf-8"), n_bytes, n_lines
-
-
-def _raise_or_fallback(
-    path: Path, bad: int, first_multibyte: int | None, wanted: str, has_bom: bool
-) -> None:
-    """Raise for a UTF-8 decoding error unless falling back to cp1252 is sound."""
-    line, col, note = _where(path, bad)
-    with open(path, "rb") as handle:
-        handle.seek(bad)
-        byte = handle.read(1)[0]
-    if wanted.startswith("utf"):
-        raise InputError(
-            path,
-            f"the file was declared UTF-8, but byte {byte:#04x}{note} is not valid UTF-8 "
-            "(a Windows-1252 / ISO-8859-1 file? read it with encoding='cp1252')",
-            line=line,
-            column=col,
-        )
-    if has_bom or (first_multibyte is not None and first_multibyte < bad):
-        where = ""
-        if first_multibyte is not None and not has_bom:
-            first_line, _ = _locate_offset(path, first_multibyte)
-            where = f" (line {first_line} holds valid UTF-8)"
-        else:
-            where = " (the file starts with a UTF-8 byte-order mark)"
-        raise InputError(
-            path,
-            f"byte {byte:#04x}{note} is not valid UTF-8, but the file is UTF-8 elsewhere{where}: "
-            "it mixes encodings (edited and re-saved in another program?); re-export it",
-            line=line,
-            column=col,
-        )
+    return found, n_bytes, n_lines
 
 
 def _split_header(line: str, delimiter: str) -> list[str]:

@@ -101,6 +101,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
+from analysis.names import normalize_company_name
 from analysis.sources.text import decode, read_bytes, regular_file
 
 SOURCE_LABEL = "Hidden-Champion firm list"
@@ -282,9 +283,6 @@ _MISSING = {"", "-", "–", "?", "n/a", "na", "nan", "none", "k.a.", "k. a.", "k
 _HEADER_SCAN_ROWS = 30
 _MIN_HEADER_LABELS = 3
 
-_LEGAL_FORMS = re.compile(
-    r"\b(gmbh|mbh|ag|se|kg|kgaa|ohg|gbr|ug|co|e\s?k|e\s?v|ltd|inc|llc|plc|sa|spa|bv|nv)\b"
-)
 _MULTIPLIERS: tuple[tuple[re.Pattern, float, str], ...] = (
     (re.compile(r"^(mrd|milliarde|milliarden|bn|bln)\.?$"), 1e9, "billion"),
     (re.compile(r"^(mio|million|millionen|mn|m)\.?$"), 1e6, "million"),
@@ -394,17 +392,18 @@ def read_firm_list(path: str | Path, *, sheet: str | None = None) -> FirmList:
 
 
 def normalize_firm_name(name: str) -> str:
-    """Key for duplicate detection: case, umlauts, punctuation and legal form ignored.
+    """Key for duplicate detection: the package's one company-name key.
+
+    The same key as account matching uses (:func:`analysis.names.normalize_company_name`:
+    case, umlaut spelling, accents, punctuation, legal forms, connectors and common
+    abbreviations ignored), so de-duplicating the list and matching it agree.
 
     Examples
     --------
     >>> normalize_firm_name("Müller Antriebstechnik GmbH & Co. KG")
     'mueller antriebstechnik'
     """
-    text = _fold(name)
-    text = re.sub(r"[^a-z0-9]+", " ", text)
-    text = _LEGAL_FORMS.sub(" ", text)
-    return re.sub(r"\s+", " ", text).strip()
+    return normalize_company_name(name)
 
 
 def parse_amount(cell: object, *, decimal: str = ",") -> tuple[float | None, list[str]]:

@@ -19,11 +19,12 @@ import pyarrow.compute as pc
 
 from analysis.errors import InputError
 from analysis.privacy import allowed_columns
-from analysis.sources.crm import parsers, textfile
+from analysis.sources.crm import exports, parsers, textfile
 from analysis.sources.crm.exports import (
     SOURCE,
     WORKERS,
     ObjectData,
+    Problems,
     default_values,
     finalize,
     key_source,
@@ -31,7 +32,6 @@ from analysis.sources.crm.exports import (
     to_frame,
 )
 from analysis.sources.crm.objects import FORECAST_CATEGORIES, KEYED, SPECS, Field
-from analysis.sources.crm.parsers import Problems
 
 # --------------------------------------------------------------------------- parsing
 
@@ -45,14 +45,14 @@ def parse_field(values, f: Field, problems: Problems, *, locale: dict | None = N
             problems.add(
                 bad,
                 f.api,
-                parsers.bad_values(values, bad, "a 15- or 18-character Salesforce Id"),
+                exports.bad_values(values, bad, "a 15- or 18-character Salesforce Id"),
             )
         return ids
     if kind == "bool":
         out, bad = parsers.parse_bools(values)
         if bad.any():
             problems.add(
-                bad, f.api, parsers.bad_values(values, bad, 'a boolean ("0"/"1", true/false)')
+                bad, f.api, exports.bad_values(values, bad, 'a boolean ("0"/"1", true/false)')
             )
         return out
     if kind in ("datetime", "date"):
@@ -71,8 +71,8 @@ def parse_field(values, f: Field, problems: Problems, *, locale: dict | None = N
             out, bad = parse(values)
             what = "a valid date YYYY-MM-DD[ HH:MM:SS] (Data Export format)"
         if bad.any():
-            reasons = parsers.bad_values(
-                values, bad, what, shape=parsers.DATE_SHAPE, shape_note=parsers.DATE_SHAPE_NOTE
+            reasons = exports.bad_values(
+                values, bad, what, shape=exports.DATE_SHAPE, shape_note=exports.DATE_SHAPE_NOTE
             )
             problems.add(bad, f.api, reasons)
         return out
@@ -90,8 +90,8 @@ def parse_field(values, f: Field, problems: Problems, *, locale: dict | None = N
                 if locale is None
                 else "the value has digits but is not a number in the report's format"
             )
-            reasons = parsers.bad_values(
-                values, bad, what, shape=parsers.NUMBER_SHAPE, shape_note=note
+            reasons = exports.bad_values(
+                values, bad, what, shape=exports.NUMBER_SHAPE, shape_note=note
             )
             problems.add(bad, f.api, reasons)
         return out

@@ -29,11 +29,12 @@ import pyarrow.compute as pc
 
 from analysis.errors import InputError
 from analysis.privacy import allowed_columns, normalize_name
-from analysis.sources.crm import parsers, textfile
+from analysis.sources.crm import exports, parsers, textfile
 from analysis.sources.crm.exports import (
     SOURCE,
     WORKERS,
     ObjectData,
+    Problems,
     empty_quarantine,
     finalize,
     key_source,
@@ -41,7 +42,6 @@ from analysis.sources.crm.exports import (
     noted_sha256,
     quarantine_frame,
 )
-from analysis.sources.crm.parsers import Problems
 
 OBJECT = "PardotProspect"
 
@@ -209,7 +209,7 @@ def _parse_column(values, kind: str, column: str, date_order: str | None, timezo
         digits = parsers.as_numpy(pc.utf8_is_digit(out))
         if not digits.all():
             problems.add(
-                ~digits, column, parsers.bad_values(out, ~digits, "a numeric Pardot prospect id")
+                ~digits, column, exports.bad_values(out, ~digits, "a numeric Pardot prospect id")
             )
     elif kind == "id":
         out, bad = parsers.parse_ids(values)
@@ -217,16 +217,16 @@ def _parse_column(values, kind: str, column: str, date_order: str | None, timezo
             problems.add(
                 bad,
                 column,
-                parsers.bad_values(values, bad, "a 15- or 18-character Salesforce Id"),
+                exports.bad_values(values, bad, "a 15- or 18-character Salesforce Id"),
             )
     elif kind == "number":
         out, bad = parsers.parse_plain_numbers(values)
         if bad.any():
-            problems.add(bad, column, parsers.bad_values(values, bad, "a number"))
+            problems.add(bad, column, exports.bad_values(values, bad, "a number"))
     elif kind == "bool":
         flags, bad = parsers.parse_bools(values)
         if bad.any():
-            problems.add(bad, column, parsers.bad_values(values, bad, "TRUE or FALSE"))
+            problems.add(bad, column, exports.bad_values(values, bad, "TRUE or FALSE"))
         out = pd.array(flags, dtype="boolean")
     elif kind == "datetime":
         out, bad, order = _parse_pardot_times(values, date_order)
@@ -238,8 +238,8 @@ def _parse_column(values, kind: str, column: str, date_order: str | None, timezo
                 "dmy/": "a date DD/MM/YYYY",
                 "ymd-": "a date YYYY-MM-DD",
             }[order]
-            reasons = parsers.bad_values(
-                values, bad, what, shape=parsers.DATE_SHAPE, shape_note=parsers.DATE_SHAPE_NOTE
+            reasons = exports.bad_values(
+                values, bad, what, shape=exports.DATE_SHAPE, shape_note=exports.DATE_SHAPE_NOTE
             )
             problems.add(bad, column, reasons)
         if timezone:

@@ -8,7 +8,6 @@ those masks with the column and the rule broken.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -505,116 +504,6 @@ def parse_locale_datetimes(values, order: str) -> tuple[np.ndarray, np.ndarray]:
     out = np.where(valid, stamp, np.datetime64("NaT", "us"))
     bad = ~valid & ~blank
     return out, bad
-
-
-# --------------------------------------------------------------------------- problems
-
-
-@dataclass
-class Problems:
-    """Collects rows that cannot be used: one entry per (row, column, reason)."""
-
-    rows: list[np.ndarray] = field(default_factory=list)
-    columns: list[str] = field(default_factory=list)
-    reasons: list[np.ndarray | str] = field(default_factory=list)
-
-    def add(self, mask_or_rows, column: str, reason) -> None:
-        """Add rows (a boolean mask or positions) failing ``column`` for ``reason``.
-
-        ``reason`` is one string or an array of strings parallel to the rows.
-        """
-        rows = np.asarray(mask_or_rows)
-        if rows.dtype == bool:
-            if isinstance(reason, np.ndarray) and reason.shape == rows.shape:
-                reason = reason[rows]
-            rows = np.flatnonzero(rows)
-        if rows.size:
-            self.rows.append(rows.astype(np.int64))
-            self.columns.append(column)
-            self.reasons.append(reason)
-
-    def extend(self, other: Problems) -> None:
-        """Append the problems another collector found (e.g. in a worker thread)."""
-        self.rows.extend(other.rows)
-        self.columns.extend(other.columns)
-        self.reasons.extend(other.reasons)
-
-    def any_rows(self, n_rows: int) -> np.ndarray:
-        """Boolean mask of rows with at least one problem."""
-        mask = np.zeros(n_rows, dtype=bool)
-        for rows in self.rows:
-            mask[rows] = True
-        return mask
-
-    def frame(self) -> pd.DataFrame:
-        """``row, column, reason`` for every problem."""
-        if not self.rows:
-            return pd.DataFrame(
-                {
-                    "row": pd.Series(dtype="int64"),
-                    "column": pd.Series(dtype="str"),
-                    "reason": pd.Series(dtype="str"),
-                }
-            )
-        parts = []
-        for rows, column, reason in zip(self.rows, self.columns, self.reasons, strict=True):
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "row": rows,
-                        "column": column,
-                        "reason": reason if isinstance(reason, str) else np.asarray(reason, str),
-                    }
-                )
-            )
-        return pd.concat(parts, ignore_index=True).astype({"column": "str", "reason": "str"})
-
-
-#: A cell shaped like a number with grouping, a decimal comma or a currency.
-NUMBER_SHAPE = r"^[-+(]?\s*(?:[€$£]|[A-Z]{3})?\s*[\d.,' \x{00A0}]*\d[\d.,' \x{00A0}]*\s*(?:[€$£]|[A-Z]{3})?\)?$"
-
-#: A cell shaped like a date (digits and separators) that still failed to parse.
-DATE_SHAPE = r"^\d{1,4}[-./]\d{1,2}[-./]\d{1,4}([ T,].*)?$"
-DATE_SHAPE_NOTE = (
-    "the value is written as a date but is no calendar date (day, month or time out of range)"
-)
-
-
-def bad_values(
-    arr, mask: np.ndarray, what: str, *, shape: str | None = None, shape_note: str = ""
-) -> np.ndarray:
-    """Reason strings for the masked cells, naming the rule broken, never the content.
-
-    A cell typed into the wrong field may hold a name, an e-mail address or a phone
-    number, and reasons end up in reports and logs: so a reason says what was
-    expected and, at most, how the value failed, never what it was.
-
-    Parameters
-    ----------
-    arr : array-like of str
-        The column's cells.
-    mask : numpy.ndarray of bool
-        The cells that failed.
-    what : str
-        What was expected (``"a date YYYY-MM-DD"``).
-    shape : str, optional
-        A regular expression for cells that have the expected *format* but still
-        failed (an impossible calendar date); they get ``shape_note`` as reason.
-    shape_note : str
-        The reason for those cells.
-
-    Returns
-    -------
-    numpy.ndarray of object
-        One reason per cell (``""`` where the mask is false).
-    """
-    reasons = np.full(mask.shape, "", dtype=object)
-    reasons[mask] = f"expected {what}; the value is something else (not shown)"
-    if shape is not None and mask.any():
-        cells = pc.utf8_trim_whitespace(as_array(arr))
-        near = as_numpy(pc.fill_null(pc.match_substring_regex(cells, shape), False))
-        reasons[mask & near] = f"expected {what}; {shape_note}"
-    return reasons
 
 
 def text_column(values) -> pa.Array:

@@ -21,13 +21,13 @@ from analysis.sources.crm.dataexport import parse_field
 from analysis.sources.crm.exports import (
     SOURCE,
     ObjectData,
+    Problems,
     default_values,
     finalize,
     key_source,
     noted_sha256,
 )
 from analysis.sources.crm.objects import SPECS, Field
-from analysis.sources.crm.parsers import Problems
 
 # --------------------------------------------------------------------------- reports
 

@@ -914,3 +914,23 @@ def test_a_date_outside_the_export_gives_both_sides(tmp_path):
     cycle = sales.cycle_data(crm.opportunities, as_of="2025-12-31", unification_date="2031-01-01")
     table = sales.cycle_summary(cycle).set_index("group")
     assert table.loc["post", "n"] == 0 and table.loc["pre", "n"] == 8
+
+
+def test_a_file_without_header_row_does_not_show_its_first_record(tmp_path):
+    from analysis.sources.crm.pardot import read_prospects
+
+    record = ["0065gAb0x000001ABA", "Hans Schmidt", "hans.schmidt@example.de", "Closed Won"]
+    export = _write_csv(tmp_path / "Opportunity.csv", record, [record])
+    report = _write_csv(tmp_path / "report.csv", record, [record])
+    pardot = _write_csv(tmp_path / "prospects.csv", record, [record])
+
+    for read in (
+        lambda: read_export(export, "Opportunity"),
+        lambda: read_report(report),
+        lambda: read_prospects(pardot),
+    ):
+        with pytest.raises(InputError) as info:
+            read()
+        message = str(info.value)
+        assert "4 field(s)" in message
+        assert "Schmidt" not in message and "example.de" not in message

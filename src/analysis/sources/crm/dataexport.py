@@ -26,6 +26,7 @@ from analysis.sources.crm.exports import (
     ObjectData,
     Problems,
     default_values,
+    describe_header,
     finalize,
     key_source,
     noted_sha256,
@@ -148,7 +149,7 @@ def _check_required(tf: textfile.TextFile, object_name: str) -> None:
         if looks_like_labels
         else ""
     )
-    shown = ", ".join(tf.header[:12]) + (", …" if len(tf.header) > 12 else "")
+    shown = describe_header(tf.header, {f.api for spec in SPECS.values() for f in spec})
     raise InputError(
         tf.path,
         f"missing required column {missing[0]!r}"

@@ -132,6 +132,22 @@ def bad_values(
     return reasons
 
 
+def describe_header(header, known) -> str:
+    """The header fields for a message: known labels by name, the others only counted.
+
+    A file without a header row has a record where the header should be; its cells
+    (a name, an e-mail address) must not reach a message, so only fields that are
+    labels of a known export are named.
+    """
+    known_lower = {str(k).lower() for k in known}
+    named = [h for h in header if h.strip().lower() in known_lower]
+    others = len(header) - len(named)
+    shown = ", ".join(named[:12]) + (", …" if len(named) > 12 else "")
+    rest = f"{others} other field(s), not shown" if others else ""
+    parts = [p for p in (shown, rest) if p]
+    return f"{len(header)} field(s): " + ("; ".join(parts) if parts else "none")
+
+
 SOURCE = "Salesforce Sales Cloud export"
 
 #: Threads that validate columns in parallel (pyarrow and NumPy release the GIL).

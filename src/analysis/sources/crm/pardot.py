@@ -35,6 +35,7 @@ from analysis.sources.crm.exports import (
     WORKERS,
     ObjectData,
     Problems,
+    describe_header,
     empty_quarantine,
     finalize,
     key_source,
@@ -131,6 +132,8 @@ def read_prospects(
             if alias in by_norm:
                 source_of[canonical] = by_norm[alias]
                 break
+    aliases = {a for names, _ in PROSPECT_FIELDS.values() for a in names}
+    known_labels = [h for h in tf.header if normalize_name(h) in aliases]
     for canonical in _REQUIRED:
         if canonical not in source_of:
             labels = {
@@ -140,8 +143,8 @@ def read_prospects(
             raise InputError(
                 path,
                 f"missing required column {labels[canonical]}; a Pardot prospect export needs "
-                f"{labels['prospect_id']} and {labels['created_at']}; found: "
-                f"{', '.join(tf.header[:12])}",
+                f"{labels['prospect_id']} and {labels['created_at']}; found "
+                f"{describe_header(tf.header, known_labels)}",
                 line=tf.header_line,
                 column=canonical,
             )

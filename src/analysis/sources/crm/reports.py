@@ -23,6 +23,7 @@ from analysis.sources.crm.exports import (
     ObjectData,
     Problems,
     default_values,
+    describe_header,
     finalize,
     key_source,
     noted_sha256,
@@ -343,7 +344,8 @@ def _check_report_header(path: Path, header: list[str], line: int, mapping: dict
         path,
         f"missing required column for {missing[0]} (expected one of the labels "
         f"{' / '.join(map(repr, REPORT_LABELS[missing[0]]))}); an opportunity report needs "
-        f"{expected}; found: {', '.join(header[:12])}",
+        f"{expected}; found "
+        f"{describe_header(header, [lab for labels in REPORT_LABELS.values() for lab in labels])}",
         line=line,
         column=REPORT_LABELS[missing[0]][0],
     )

@@ -823,6 +823,7 @@ def test_a_pardot_export_read_but_not_used_is_reported(tmp_path):
     crm = load_crm(folder, key=KEY)
 
     ui = crm.quality[crm.quality["file"].str.endswith("prospects_ui_export.csv")].iloc[0]
+    assert ui["object"] == "PardotProspect (not used)"
     assert ui["n_not_used"] > 0 and ui["n_rows_used"] == 0
     not_used = crm.quarantine[crm.quarantine["action"] == "not used"]
     assert len(not_used) == ui["n_not_used"] and (not_used["record_id"] == "").all()

@@ -420,7 +420,8 @@ def _assemble(objects: dict, unused: list, stages: pd.DataFrame, attrs: dict) ->
         if "PardotProspect" in objects
         else pardot_reader.empty_prospects()
     )
-    read = [*objects.items(), *(("PardotProspect", o) for o in unused)]
+    # an export read but not used gets its own row: the counts of each file add up
+    read = [*objects.items(), *(("PardotProspect (not used)", o) for o in unused)]
     quarantine = pd.concat(
         [empty_quarantine()] + [part for _, o in read for part in (o.quarantine, o.flags)],
         ignore_index=True,

@@ -1,4 +1,4 @@
-"""Salesforce Sales Cloud exports: Data Export CSVs and report exports (CSV / XLSX).
+"""A folder of Salesforce Sales Cloud (and Pardot) exports into typed, privacy-filtered frames.
 
 Entry point :func:`load_crm` reads a folder the way an analyst receives it
 (``data/raw/crm/``: one Data Export CSV per object, optionally report exports and a
@@ -17,7 +17,8 @@ Formats (see ``crm_formats.md``):
   columns may be missing; unknown ``__c`` fields are ignored unless allowed.
 * **Report export** ("Details Only", CSV or XLSX): label headers in English or
   German, 15-character Ids (converted to 18 with the checksum), locale numbers and
-  dates (sniffed per column), footer lines stripped and reported.
+  dates (sniffed per column), footer lines recognised by their shape (not their
+  wording), stripped and reported.
 
 Decisions on bad input (each tested in ``tests/test_sources_salesforce.py``):
 
@@ -27,10 +28,14 @@ Decisions on bad input (each tested in ``tests/test_sources_salesforce.py``):
 * A bad value in a row - an invalid date (``31.02.2024``), a formatted number in a
   Data Export (``12.500,00 €``: Salesforce never writes one, so the row was edited by
   hand and is not guessed at), an invalid Id, an unknown stage, a currency without a
-  rate - puts the row in ``quarantine`` (file, physical line, column, reason,
+  rate, a close date before the creation date - puts the row in ``quarantine``
+  (file, physical line, column, the rule broken - never the cell's content -,
   pseudonymised record id). It is counted in ``quality``, never silently dropped.
+* Orphans (an account not in ``Account.csv``) and won deals without a positive
+  amount are kept, flagged (``action == "kept"``) and counted (``n_flagged``).
 * Duplicate Ids: the record with the latest ``LastModifiedDate`` (then
-  ``SystemModstamp``, then the later line) is kept; the others are quarantined.
+  ``SystemModstamp``, then the later line) is kept; the others are listed as
+  duplicates. A Pardot UI export beside export-API files is counted as not used.
 * Stages: semantics (closed? won?) come from ``OpportunityStage.csv``. Without that
   file the Salesforce default stages are used if every stage name is a default
   one; otherwise :class:`InputError` asks for the file (a custom stage cannot be

@@ -935,3 +935,49 @@ def test_a_file_without_header_row_does_not_show_its_first_record(tmp_path):
         message = str(info.value)
         assert "4 field(s)" in message
         assert "Schmidt" not in message and "example.de" not in message
+
+
+@pytest.mark.slow
+def test_personal_data_in_checked_fields_reaches_no_report_notebook_or_log(
+    tmp_path, monkeypatch, reports_tmp
+):
+    from analysis.cli import main
+    from analysis.paths import demo_dir, project_root
+
+    # Arrange: the demo data, with a name, an e-mail address and a phone number typed
+    # into the stage, currency, amount and close date of four opportunities
+    demo = tmp_path / "demo"
+    demo.mkdir()
+    for item in demo_dir().iterdir():
+        if item.name != "crm":
+            (demo / item.name).symlink_to(item)
+    (demo / "crm").mkdir()
+    for item in (demo_dir() / "crm").iterdir():
+        if item.name != "Opportunity.csv":
+            (demo / "crm" / item.name).symlink_to(item)
+    with open(demo_dir() / "crm" / "Opportunity.csv", encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    header = rows[0]
+    typed = [
+        ("StageName", "Hans Schmidt"),
+        ("CurrencyIsoCode", "hans.schmidt@example.de"),
+        ("Amount", "+49 551 1234567"),
+        ("CloseDate", "Hans Schmidt"),
+    ]
+    for offset, (column, text) in enumerate(typed, start=1):
+        rows[offset][header.index(column)] = text
+    _write_csv(demo / "crm" / "Opportunity.csv", header, rows[1:], eol="\r\n")
+    monkeypatch.setenv("WORKBOOK_DEMO_DIR", str(demo))
+
+    # Act
+    notebook = project_root() / "notebooks" / "04_sales_marketing_alignment.ipynb"
+    code = main(["run", str(notebook), "--name", "privacy_check", "--force"])
+
+    # Assert: the run succeeded and no output file holds any of the typed texts
+    assert code == 0
+    written = [p for p in reports_tmp.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".html" for p in written) and any(p.suffix == ".ipynb" for p in written)
+    for path in written:
+        text = path.read_bytes().decode("utf-8", "replace")
+        for needle in ("Schmidt", "hans.schmidt", "551 1234567"):
+            assert needle not in text, f"{needle!r} in {path.relative_to(reports_tmp)}"

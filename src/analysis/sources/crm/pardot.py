@@ -122,32 +122,7 @@ def read_prospects(
 
     path = Path(path)
     tf = textfile.open_text(path, encoding=encoding, delimiter=None, kind="Pardot export")
-    read, ignored = allowed_columns(OBJECT, tf.header)
-    by_norm: dict[str, str] = {}
-    for name in read:
-        by_norm.setdefault(normalize_name(name), name)
-    source_of: dict[str, str] = {}
-    for canonical, (aliases, _) in PROSPECT_FIELDS.items():
-        for alias in aliases:
-            if alias in by_norm:
-                source_of[canonical] = by_norm[alias]
-                break
-    aliases = {a for names, _ in PROSPECT_FIELDS.values() for a in names}
-    known_labels = [h for h in tf.header if normalize_name(h) in aliases]
-    for canonical in _REQUIRED:
-        if canonical not in source_of:
-            labels = {
-                "prospect_id": "'Prospect Id' (UI) or 'id' (export API)",
-                "created_at": "'Created Date' (UI) or 'created_at' (export API)",
-            }
-            raise InputError(
-                path,
-                f"missing required column {labels[canonical]}; a Pardot prospect export needs "
-                f"{labels['prospect_id']} and {labels['created_at']}; found "
-                f"{describe_header(tf.header, known_labels)}",
-                line=tf.header_line,
-                column=canonical,
-            )
+    source_of, ignored = _map_header(tf)
     ui_format = " " in tf.header[0] or any(" " in h for h in tf.header)
     used = list(dict.fromkeys(source_of.values()))
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
@@ -201,6 +176,37 @@ def read_prospects(
         id_column="prospect_id",
         id_label=source_of["prospect_id"],
     )
+
+
+def _map_header(tf: textfile.TextFile) -> tuple[dict[str, str], list[str]]:
+    """Canonical name → column of the file (allow-listed only), and the ignored columns."""
+    read, ignored = allowed_columns(OBJECT, tf.header)
+    by_norm: dict[str, str] = {}
+    for name in read:
+        by_norm.setdefault(normalize_name(name), name)
+    source_of: dict[str, str] = {}
+    for canonical, (aliases, _) in PROSPECT_FIELDS.items():
+        for alias in aliases:
+            if alias in by_norm:
+                source_of[canonical] = by_norm[alias]
+                break
+    aliases = {a for names, _ in PROSPECT_FIELDS.values() for a in names}
+    known_labels = [h for h in tf.header if normalize_name(h) in aliases]
+    labels = {
+        "prospect_id": "'Prospect Id' (UI) or 'id' (export API)",
+        "created_at": "'Created Date' (UI) or 'created_at' (export API)",
+    }
+    for canonical in _REQUIRED:
+        if canonical not in source_of:
+            raise InputError(
+                tf.path,
+                f"missing required column {labels[canonical]}; a Pardot prospect export needs "
+                f"{labels['prospect_id']} and {labels['created_at']}; found "
+                f"{describe_header(tf.header, known_labels)}",
+                line=tf.header_line,
+                column=canonical,
+            )
+    return source_of, ignored
 
 
 def _parse_column(values, kind: str, column: str, date_order: str | None, timezone: str | None):

@@ -246,18 +246,7 @@ class FirmListBuilder:
     ) -> pd.DataFrame:
         n = len(numbers)
         empty: list[object] = [None] * n
-        numeric_cells = [c for col in ("revenue_eur", "employees") for c in raw.get(col, [])]
-        comma, point = vote_decimal(numeric_cells)
-        decimal = "." if point > comma or (point == comma and delimiter == ",") else ","
-        if comma and point:
-            self.note(
-                None,
-                None,
-                "mixed_decimal_marks",
-                "info",
-                f"numbers use both decimal marks ({comma} with comma, {point} with point); "
-                f"ambiguous numbers are read with decimal {decimal!r}",
-            )
+        decimal = self._decimal(raw, delimiter)
 
         def cells(col: str) -> list[object]:
             return raw.get(col, empty)
@@ -311,23 +300,23 @@ class FirmListBuilder:
         out["source_date"] = self._dates(cells("source_date"), numbers, label_of.get("source_date"))
         out["name_key"] = [None if v is None else normalize_company_name(v) for v in out["name"]]
         out["row"] = numbers
-        frame = pd.DataFrame(out, columns=list(COLUMNS))
-        str_cols = [
-            "firm_id",
-            "name",
-            "plz",
-            "ags",
-            "city",
-            "sector",
-            "wz_division",
-            "market_segment",
-            "market_scope",
-            "public_awareness",
-            "source",
-            "source_date",
-            "name_key",
-        ]
-        return frame.astype({c: "str" for c in str_cols} | {"row": "int64"})
+        return _typed(pd.DataFrame(out, columns=list(COLUMNS)))
+
+    def _decimal(self, raw: dict[str, list[object]], delimiter: str | None) -> str:
+        """The file's decimal mark, voted by its amounts (a mixed file is noted)."""
+        numeric_cells = [c for col in ("revenue_eur", "employees") for c in raw.get(col, [])]
+        comma, point = vote_decimal(numeric_cells)
+        decimal = "." if point > comma or (point == comma and delimiter == ",") else ","
+        if comma and point:
+            self.note(
+                None,
+                None,
+                "mixed_decimal_marks",
+                "info",
+                f"numbers use both decimal marks ({comma} with comma, {point} with point); "
+                f"ambiguous numbers are read with decimal {decimal!r}",
+            )
+        return decimal
 
     @staticmethod
     def _text_column(cells: list[object]) -> list[object]:
@@ -645,3 +634,25 @@ class FirmListBuilder:
         )
         quarantine = quarantine[["row", "reason", "name", "plz", "ags", "duplicate_of"]]
         return frame.loc[~set_aside].reset_index(drop=True), quarantine.reset_index(drop=True)
+
+
+#: Text columns of a firm-list frame (the rest are numbers and the row).
+_TEXT_COLUMNS = (
+    "firm_id",
+    "name",
+    "plz",
+    "ags",
+    "city",
+    "sector",
+    "wz_division",
+    "market_segment",
+    "market_scope",
+    "public_awareness",
+    "source",
+    "source_date",
+    "name_key",
+)
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.astype({c: "str" for c in _TEXT_COLUMNS} | {"row": "int64"})

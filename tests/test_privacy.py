@@ -28,8 +28,9 @@ from analysis.privacy import (
     suppression_pattern,
     team_only,
 )
+from analysis.sources.crm.objects import SPECS
 from analysis.sources.crm.pardot import read_prospects
-from analysis.sources.crm.salesforce import SPECS, load_crm
+from analysis.sources.crm.salesforce import load_crm
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crm" / "export"
 KEY = b"test-key-0123456789abcdef"

@@ -417,9 +417,27 @@ def test_quarantine_summary_counts_by_file_and_reason():
         }
     )
     summary = sales.quarantine_summary(quarantine)
-    assert summary.iloc[0].tolist() == ["Lead.csv", "duplicate Id", 2]
+    assert summary.iloc[0].tolist() == ["Lead.csv", "quarantined", "duplicate Id", 2]
     assert "record_id" not in summary.columns
     assert len(sales.quarantine_summary(quarantine.iloc[:0])) == 0
+    kept = quarantine.assign(action=["duplicate", "duplicate", "kept"])
+    assert sales.quarantine_summary(kept)["action"].tolist() == ["duplicate", "kept"]
+
+
+def test_fill_before_after_has_both_sides_even_without_records():
+    frame = pd.DataFrame(
+        {
+            "created_date": pd.to_datetime(["2023-01-05", "2023-02-01", "2023-07-01"]),
+            "lead_source": ["Web", "", "Partner"],
+        }
+    )
+    fill = sales.fill_rates(frame, date_col="created_date", fields=["lead_source"])
+
+    share = sales.fill_before_after(fill, "2023-04-01", fields=["lead_source"])
+    assert share.loc["lead_source"].tolist() == [0.5, 1.0, 2, 1]
+    empty = sales.fill_before_after(fill.iloc[:0], "2023-04-01", fields=["lead_source"])
+    assert empty.loc["lead_source", ["n_before", "n_after"]].tolist() == [0, 0]
+    assert np.isnan(empty.loc["lead_source", "before"])
 
 
 # --------------------------------------------------------------------------- demo end to end

@@ -178,7 +178,7 @@ def test_bad_regional_key(tmp_path):
     [
         (b"", "empty"),
         (b"a;b;c\nx;y;z\n", "not a classic"),
-        (b"PK\x03\x04\x00\x00", "binary"),
+        (b"PK\x03\x04\x00\x00", "ZIP archive"),
     ],
 )
 def test_unusable_files(tmp_path, payload, expected):

@@ -197,13 +197,14 @@ def test_data_check_reports_every_problem_and_lists_unknown_files(tmp_path, caps
     out = capsys.readouterr().out
     assert code == 1
     fails = [line for line in out.splitlines() if line.startswith("FAIL")]
-    assert len(fails) == 2
+    assert len(fails) == 3
     assert any("cut_flat.csv" in f and "line 13" in f for f in fails)
     assert any("no_footer.csv" in f and "truncated" in f for f in fails)
+    # in official/, a file that no reader can use is a failure, not a shrug
+    assert any("official/mystery.dat" in f and "no reader can use" in f for f in fails)
     assert sum(line.startswith("ok") for line in out.splitlines()) == 2
-    assert "??    official/mystery.dat" in out
     assert "README" not in out and "PROVENANCE" not in out
-    assert "4 file(s) checked, 2 with problems, 1 not recognised" in out
+    assert "4 file(s) checked, 3 with problems, 1 not recognised" in out
 
 
 def test_data_check_passes_on_good_files(tmp_path, capsys):
@@ -256,3 +257,80 @@ def test_geojson_with_sorted_keys_is_sniffed(tmp_path):
     path.write_text(json.dumps(document, sort_keys=True))
     assert sniff_format(path) == "geojson"
     assert sniff_format(tmp_path / "x.geojson") == "geojson"
+
+
+# --------------------------------------------------------------------------- hostile files
+
+CRM = Path(__file__).parent / "fixtures" / "crm"
+
+
+def test_data_check_recognises_every_file_load_crm_reads(tmp_path, capsys):
+    root = tmp_path / "raw"
+    (root / "crm" / "pardot").mkdir(parents=True)
+    shutil.copy(CRM / "export" / "Opportunity.csv", root / "crm" / "opportunity.csv")
+    shutil.copy(CRM / "export" / "Account.csv", root / "crm" / "ACCOUNT.CSV")
+    shutil.copy(CRM / "reports" / "opportunities_en.csv", root / "crm" / "report_en.csv")
+    shutil.copy(CRM / "reports" / "opportunities_de.xlsx", root / "crm" / "bericht.xlsx")
+    shutil.copy(CRM / "export" / "pardot" / "prospects_ui_export.csv", root / "crm" / "pardot")
+
+    code = main(["data", "check", str(root)])
+
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "ok    crm/opportunity.csv  [salesforce]" in out
+    assert "ok    crm/ACCOUNT.CSV  [salesforce]" in out
+    assert "ok    crm/report_en.csv  [salesforce_report]" in out
+    assert "ok    crm/bericht.xlsx  [salesforce_report]" in out
+    assert "ok    crm/pardot/prospects_ui_export.csv  [pardot]" in out
+
+
+@pytest.mark.parametrize(
+    ("folder", "name", "payload", "expected"),
+    [
+        ("crm", "Opportunity.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "NUL byte"),
+        ("crm", "Opportunity.csv", '"Id","StageName"\n'.encode("utf-16"), "UTF-16"),
+        ("crm", "logo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image"),
+        ("firms", "list.csv", "Firma;Ort\n".encode("utf-16"), "UTF-16"),
+        ("official", "table.bin", b"\x00\x01\x02", "binary"),
+        ("crm", "notes.csv", b"just some words\n", "no known layout"),
+    ],
+)
+def test_data_check_fails_on_a_file_no_reader_can_use(
+    tmp_path, capsys, folder, name, payload, expected
+):
+    root = tmp_path / "raw"
+    (root / folder).mkdir(parents=True)
+    (root / folder / name).write_bytes(payload)
+
+    code = main(["data", "check", str(root)])
+
+    out = capsys.readouterr().out
+    fails = [line for line in out.splitlines() if line.startswith("FAIL")]
+    assert code == 1
+    assert len(fails) == 1 and f"{folder}/{name}" in fails[0] and expected in fails[0]
+
+
+def test_data_read_of_a_device_is_a_clear_error(capsys):
+    code = main(["data", "read", "/dev/zero"])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "regular file" in err and "not found" not in err
+
+
+def test_readers_refuse_pipes_and_files_too_large_to_hold(tmp_path):
+    import os
+
+    from analysis.sources.crm.dataexport import read_export
+    from analysis.sources.text import MAX_IN_MEMORY_BYTES, read_bytes
+
+    pipe = tmp_path / "Opportunity.csv"
+    os.mkfifo(pipe)
+    with pytest.raises(InputError, match="regular file"):
+        read_export(pipe, "Opportunity")  # returns at once: a pipe is never opened
+    huge = tmp_path / "huge.csv"
+    with open(huge, "wb") as handle:  # sparse: no disk space used
+        handle.truncate(MAX_IN_MEMORY_BYTES + 1)
+    with pytest.raises(InputError, match="at most"):
+        read_bytes(huge)
+    assert main(["data", "read", "--format", "classic", str(huge)]) == 2

@@ -394,3 +394,41 @@ def test_sector_codes_without_points(tmp_path):
     assert firms.frame["sector"].tolist() == ["28.41", "28.41.0", "26.51", "28"]
     assert firms.frame["wz_division"].tolist() == ["28", "28", "26", "28"]
     assert (firms.report["kind"] == "sector_code").sum() == 4
+
+
+# --------------------------------------------------------------------------- one name key
+
+SPELLINGS = [
+    ("Gebr. Müller & Söhne GmbH & Co. KG", "Gebrüder Mueller und Soehne"),
+    ("Weiß Präzisionstechnik UG (haftungsbeschränkt)", "WEISS-PRAEZISIONSTECHNIK"),
+    ("Schmidt Maschinenbau Aktiengesellschaft", "Schmidt Maschinenbau AG"),
+    ("Krämer Holding SE", "Kraemer"),
+    ("Société Générale de Mécanique S.A.", "Societe Generale de Mecanique"),
+]
+
+
+@pytest.mark.parametrize(("a", "b"), SPELLINGS)
+def test_firm_list_and_matching_use_the_same_name_key(a, b):
+    from analysis.market.matching import normalize_company_name
+
+    # one normalizer: the same key for de-duplication and matching, for every spelling
+    assert normalize_firm_name(a) == normalize_company_name(a) == normalize_company_name(b)
+    assert normalize_firm_name(b) == normalize_company_name(b)
+
+
+def test_duplicates_in_the_firm_list_are_the_names_matching_would_merge(tmp_path):
+    from analysis.market.matching import normalize_company_name
+
+    header = "Firma;PLZ;WZ;Umsatz;Auslandsanteil;Rang;Markt;Kontinente;Bekanntheit"
+    rows = [f"{a};37073;28;1;0,5;1;Welt;3;gering" for a, _ in SPELLINGS]
+    rows += [f"{b};37073;28;1;0,5;1;Welt;3;gering" for _, b in SPELLINGS]
+    path = tmp_path / "firms.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+
+    firms = read_firm_list(path)
+
+    assert len(firms.frame) == len(SPELLINGS)
+    duplicates = firms.quarantine.dropna(subset=["duplicate_of"])
+    assert len(duplicates) == len(SPELLINGS)
+    kept = set(firms.frame["name"].map(normalize_company_name))
+    assert set(duplicates["name"].map(normalize_company_name)) == kept

@@ -280,24 +280,63 @@ def fill_rates(
     ).sort_values(["field", "period"], ignore_index=True)
 
 
-def quarantine_summary(quarantine: pd.DataFrame) -> pd.DataFrame:
-    """Counts of quarantined rows by file and reason (no record ids).
+def fill_before_after(fill: pd.DataFrame, unification_date, fields=None) -> pd.DataFrame:
+    """Share of records with each field filled, before and after a date.
 
     Parameters
     ----------
-    quarantine : DataFrame
-        ``CrmData.quarantine`` (``file, line, column, reason, record_id``).
+    fill : DataFrame
+        From :func:`fill_rates` (``period, field, n, n_filled``).
+    unification_date : date-like
+        Periods starting on or after it are "after".
+    fields : list of str, optional
+        Rows of the result (default: the fields in ``fill``); a field without
+        records still gets a row.
 
     Returns
     -------
     DataFrame
-        ``file, reason, n_rows``, largest first; numbers in reasons (line numbers)
-        are replaced by ``N`` so that one kind of problem is one row.
+        Indexed by ``field``; columns ``before`` and ``after`` (share filled, NaN
+        where the side has no records - an empty export or a date outside it)
+        and ``n_before``, ``n_after``.
     """
+    date = as_timestamp(unification_date, "unification_date")
+    side = np.where(fill["period"] >= date, "after", "before")
+    sums = fill.assign(side=side).groupby(["field", "side"])[["n", "n_filled"]].sum()
+    names = sorted(set(fill["field"])) if fields is None else list(fields)
+    fields = pd.Index(names, name="field")
+    out = pd.DataFrame(index=fields)
+    for name in ("before", "after"):
+        part = sums.xs(name, level="side") if name in set(side) else sums.iloc[0:0]
+        n = part["n"].reindex(fields, fill_value=0).astype(int)
+        filled = part["n_filled"].reindex(fields, fill_value=0)
+        out[name] = (filled / n.where(n > 0)).astype(float)
+        out[f"n_{name}"] = n
+    return out[["before", "after", "n_before", "n_after"]]
+
+
+def quarantine_summary(quarantine: pd.DataFrame) -> pd.DataFrame:
+    """Counts of quarantined, superseded, unused and flagged rows by file and reason.
+
+    Parameters
+    ----------
+    quarantine : DataFrame
+        ``CrmData.quarantine`` (``file, line, column, reason, record_id`` and
+        ``action``: quarantined, duplicate, not used, kept).
+
+    Returns
+    -------
+    DataFrame
+        ``file, action, reason, n_rows`` (no record ids), largest first; numbers in
+        reasons (line numbers) are replaced by ``N`` so that one kind of problem is
+        one row. A flagged row (``kept``) counts once per rule it breaks.
+    """
+    columns = ["file", "action", "reason", "n_rows"]
     if quarantine is None or len(quarantine) == 0:
         return pd.DataFrame(
             {
                 "file": pd.Series(dtype=str),
+                "action": pd.Series(dtype=str),
                 "reason": pd.Series(dtype=str),
                 "n_rows": pd.Series(dtype=int),
             }
@@ -305,10 +344,15 @@ def quarantine_summary(quarantine: pd.DataFrame) -> pd.DataFrame:
     files = quarantine["file"].astype(str).map(lambda p: p.replace("\\", "/").rsplit("/", 1)[-1])
     # Reasons name line numbers ("... on line 90 was kept"); group them as one reason.
     reasons = quarantine["reason"].astype(str).str.replace(r"\d+", "N", regex=True)
+    actions = (
+        quarantine["action"].astype(str)
+        if "action" in quarantine
+        else pd.Series("quarantined", index=quarantine.index)
+    )
     return (
-        quarantine.assign(file=files, reason=reasons)
-        .groupby(["file", "reason"], as_index=False)
+        quarantine.assign(file=files, reason=reasons, action=actions)
+        .groupby(["file", "action", "reason"], as_index=False)
         .size()
         .rename(columns={"size": "n_rows"})
-        .sort_values("n_rows", ascending=False, ignore_index=True)
+        .sort_values("n_rows", ascending=False, ignore_index=True)[columns]
     )

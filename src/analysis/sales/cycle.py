@@ -113,7 +113,8 @@ def kaplan_meier(
         except (ValueError, IndexError):  # too few events for an interval
             m_lo, m_hi = np.nan, np.nan
         medians[group] = (float(median), float(m_lo), float(m_hi))
-    out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    columns = ["group", "days", "survival", "se", "ci_low", "ci_high", "n_at_risk", "n_events"]
+    out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
     out.attrs["medians"] = medians
     return out
 
@@ -152,6 +153,8 @@ def logrank(cycle: pd.DataFrame, *, event: str = "closed", group_col: str = "coh
     from statsmodels.duration.survfunc import survdiff
 
     status = (cycle["status"] > 0) if event == "closed" else (cycle["status"] == 1)
+    if cycle[group_col].nunique() < 2:  # nothing to compare (an empty or one-sided export)
+        return {"statistic": np.nan, "df": 0, "p_value": np.nan}
     stat, p = survdiff(
         cycle["days"].to_numpy(float), status.to_numpy(int), cycle[group_col].to_numpy()
     )
@@ -270,7 +273,21 @@ def cycle_summary(
             row[f"lost_within_{h}d"] = float(at["cif_lost"].get(float(h), np.nan))
         row["naive_mean_days_won"] = float(part.loc[part["status"] == 1, "days"].mean())
         rows.append(row)
-    return pd.DataFrame(rows)
+    if group_col == "cohort":  # both cohorts always have a row (NaN without deals)
+        present = {row["group"] for row in rows}
+        rows += [
+            {"group": g, "n": 0, "n_won": 0, "n_lost": 0, "n_open": 0}
+            for g in ("post", "pre")
+            if g not in present
+        ]
+    columns = ["group", "n", "n_won", "n_lost", "n_open", "median_days_to_close"]
+    columns += ["median_ci_low", "median_ci_high"]
+    columns += [f"{k}_within_{h}d" for h in horizons for k in ("won", "lost")]
+    return (
+        pd.DataFrame(rows, columns=[*columns, "naive_mean_days_won"])
+        .astype({"n": int, "n_won": int, "n_lost": int, "n_open": int})
+        .sort_values("group", ignore_index=True)
+    )
 
 
 # --------------------------------------------------------------------------- marketing

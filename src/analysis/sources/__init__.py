@@ -40,7 +40,8 @@ FORMATS: dict[str, str] = {
     "kreis_list": "Kreis list CSV (ags5,name,kreis_type,…)",
     "kreis_changes": "Kreis changes CSV (kreis_from,…,kreis_to,…,effective_date,…)",
     "firms": "Hidden Champions firm list (data/raw/firms/)",
-    "salesforce": "Salesforce Data Export CSV (data/raw/crm/<Object>.csv)",
+    "salesforce": "Salesforce Data Export CSV (data/raw/crm/<Object>.csv, any case)",
+    "salesforce_report": "Salesforce opportunity report export (CSV or XLSX in data/raw/crm/)",
     "pardot": "Pardot prospect export (data/raw/crm/pardot/)",
 }
 
@@ -71,9 +72,10 @@ def sniff_format(path: str | Path) -> str:
     InputError
         If the file is missing or of no supported format.
     """
+    from analysis.sources.text import regular_file
+
     path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "file not found")
+    regular_file(path)
     fmt = _sniff(path)
     if fmt is None:
         raise InputError(
@@ -89,6 +91,13 @@ def _sniff(path: Path) -> str | None:
     parts = {p.lower() for p in path.parts[:-1]}
     if suffix == ".shp":
         return "vg2500"
+    if "crm" in parts:
+        # By name and place first, as load_crm finds them: a UTF-16 or binary file
+        # saved as Opportunity.csv is then read - and fails - instead of passing as
+        # "not recognised".
+        crm_format = _sniff_crm(path, parts)
+        if crm_format is not None:
+            return crm_format
     with open(path, "rb") as handle:
         head = handle.read(1 << 16)
     if head.startswith(b"PK\x03\x04"):
@@ -98,7 +107,9 @@ def _sniff(path: Path) -> str | None:
     if suffix == ".json":
         # Key order is free in JSON: "type" may come after a long "features" list.
         return "geojson" if b"FeatureCollection" in head or b'"features"' in head else None
-    text = _decode_head(head)
+    from analysis.sources.encoding import decode_head
+
+    text = decode_head(head)
     if text is None:
         return None
     first = text.lstrip().split("\n", 1)[0].strip()
@@ -109,11 +120,6 @@ def _sniff(path: Path) -> str | None:
         return "ffcsv"
     if "statistik_code" in fields or {"zeit_code", "1_merkmal_code"} <= fields:
         return "ffcsv_old"
-    if "pardot" in parts or "prospects" in path.stem.lower():
-        if "crm" in parts:
-            return "pardot"
-    if "crm" in parts and _salesforce_object(path) is not None:
-        return "salesforce"
     if "firms" in parts and suffix in (".csv", ".txt"):
         return "firms"
     if not all(re.fullmatch(r"[a-z0-9_\-]+", f) for f in fields):
@@ -124,19 +130,6 @@ def _sniff(path: Path) -> str | None:
         return "kreis_list"
     if {"kreis_from", "kreis_to", "effective_date"} <= fields:
         return "kreis_changes"
-    return None
-
-
-def _decode_head(head: bytes) -> str | None:
-    if b"\x00" in head[:4096]:
-        return None
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return head.decode(encoding)
-        except UnicodeDecodeError as exc:
-            # The 64 KiB cut may split a multi-byte character at the very end.
-            if encoding == "utf-8-sig" and exc.start >= len(head) - 3:
-                return head[: exc.start].decode(encoding)
     return None
 
 
@@ -164,12 +157,27 @@ def _sniff_workbook(path: Path, parts: set[str]) -> str | None:
     return None
 
 
+def _sniff_crm(path: Path, parts: set[str]) -> str | None:
+    """The CRM format of a file under ``crm/``, as :func:`load_crm` would read it."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv" and ("pardot" in parts or "prospects" in path.stem.lower()):
+        return "pardot"
+    if suffix == ".csv" and _salesforce_object(path) is not None:
+        return "salesforce"
+    if suffix in (".csv", ".xlsx"):
+        from analysis.sources.crm.reports import looks_like_report
+
+        if looks_like_report(path):
+            return "salesforce_report"
+    return None
+
+
 def _salesforce_object(path: Path) -> str | None:
-    try:
-        from analysis.sources.crm.salesforce import SPECS
-    except ImportError:  # pragma: no cover - the CRM readers are part of the package
-        return None
-    return path.stem if path.stem in SPECS else None
+    """The Salesforce object a Data Export file holds (file name matched in any case)."""
+    from analysis.sources.crm.objects import SPECS
+
+    by_lower = {name.lower(): name for name in SPECS}
+    return by_lower.get(path.stem.lower())
 
 
 # --------------------------------------------------------------------------- reading
@@ -203,8 +211,9 @@ def read_any(path: str | Path, fmt: str | None = None):
         fmt = sniff_format(path)
     if fmt not in FORMATS:
         raise InputError(path, f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    if not path.is_file():
-        raise InputError(path, "file not found")
+    from analysis.sources.text import regular_file
+
+    regular_file(path)
     if fmt in ("ffcsv", "ffcsv_old"):
         from analysis.sources.official.genesis import read_ffcsv
 
@@ -261,9 +270,16 @@ def _read_other(path: Path, fmt: str):
         frame.attrs["n_quarantined"] = len(result.quarantine)
         return frame
     if fmt == "salesforce":
-        from analysis.sources.crm.salesforce import read_export
+        from analysis.sources.crm.dataexport import read_export
 
-        result = read_export(path, path.stem, key=_CHECK_KEY)
+        object_name = _salesforce_object(path)
+        if object_name is None:
+            raise InputError(path, "the file name is not a Salesforce object (Opportunity.csv …)")
+        result = read_export(path, object_name, key=_CHECK_KEY)
+    elif fmt == "salesforce_report":
+        from analysis.sources.crm.reports import read_report
+
+        result = read_report(path, key=_CHECK_KEY)
     else:
         from analysis.sources.crm.pardot import read_prospects
 
@@ -364,45 +380,78 @@ def check_cli(root: str | Path | None = None, out: TextIO | None = None) -> int:
     root = Path(root) if root is not None else raw_dir()
     if not root.is_dir():
         raise InputError(root, "expected a folder of input files (data/raw/), found none")
-    files = sorted(p for p in root.rglob("*") if p.is_file() and not _hidden(p, root))
-    problems: list[tuple[Path, str]] = []
-    unknown: list[Path] = []
-    checked = 0
-    for path in files:
+    entries = sorted(p for p in root.rglob("*") if not p.is_dir() and not _hidden(p, root))
+    n_problems = n_unknown = checked = 0
+    for path in entries:
         shown = path.relative_to(root)
         if _skipped(path):
             continue
-        fmt = _sniff(path)
-        if fmt is None:
-            # Plain-text notes (PROVENANCE.txt, LICENSE.txt) are not inputs.
-            if path.suffix.lower() != ".txt":
-                unknown.append(shown)
+        status, fmt, message = _check_one(path, root)
+        if not status:
             continue
-        checked += 1
-        try:
-            frame = read_any(path, fmt)
-        except InputError as exc:
-            problems.append((shown, " ".join(str(exc).split())))
-            print(f"FAIL  {shown}  [{fmt}]  {' '.join(str(exc).split())}", file=out)
-            continue
-        except Exception as exc:  # noqa: BLE001 - a check reports, it does not crash
-            message = f"unexpected {type(exc).__name__}: {exc}"
-            problems.append((shown, message))
-            print(f"FAIL  {shown}  [{fmt}]  {message}", file=out)
-            continue
-        notes = _notes(frame, fmt)
-        print(f"ok    {shown}  [{fmt}]  {len(frame)} rows{notes}", file=out)
-    for shown in unknown:
-        print(f"??    {shown}  not a recognised format (not checked)", file=out)
+        checked += fmt is not None
+        n_problems += status == "FAIL"
+        n_unknown += fmt is None
+        label = f"  [{fmt}]" if fmt is not None else ""
+        print(f"{status:<4}  {shown}{label}  {message}", file=out)
     print(
-        f"{checked} file(s) checked, {len(problems)} with problems, "
-        f"{len(unknown)} not recognised (under {root})",
+        f"{checked} file(s) checked, {n_problems} with problems, "
+        f"{n_unknown} not recognised (under {root})",
         file=out,
     )
-    if checked == 0:
+    if checked == 0 and n_problems == 0:
         print("nothing to check: run `workbook data fetch` first", file=out)
         return 1
-    return 1 if problems else 0
+    return 1 if n_problems else 0
+
+
+#: Folders of data/raw/ whose every file must be readable by some reader.
+_STRICT_FOLDERS = ("crm", "firms", "official")
+
+
+def _check_one(path: Path, root: Path) -> tuple[str, str | None, str]:
+    """``(status, format, message)`` of one file: ok, FAIL or ?? (not recognised)."""
+    from analysis.sources.text import regular_file
+
+    strict = path.relative_to(root).parts[0].lower() in _STRICT_FOLDERS
+    try:
+        regular_file(path)
+        fmt = _sniff(path)
+    except (InputError, OSError) as exc:
+        return "FAIL", None, " ".join(str(exc).split())
+    if fmt is None:
+        if path.suffix.lower() == ".txt" and b"\x00" not in _head(path):
+            return "", None, ""  # plain-text notes (PROVENANCE.txt) are not inputs
+        if strict:
+            return "FAIL", None, f"no reader can use this file: {_what_it_is(path)}"
+        return "??", None, "not a recognised format (not checked)"
+    try:
+        frame = read_any(path, fmt)
+    except InputError as exc:
+        return "FAIL", fmt, " ".join(str(exc).split())
+    except Exception as exc:  # noqa: BLE001 - a check reports, it does not crash
+        return "FAIL", fmt, f"unexpected {type(exc).__name__}: {exc}"
+    return "ok", fmt, f"{len(frame)} rows{_notes(frame, fmt)}"
+
+
+def _head(path: Path, size: int = 4096) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read(size)
+
+
+def _what_it_is(path: Path) -> str:
+    """What a file that no reader recognises looks like (never its content)."""
+    head = _head(path)
+    if not head.strip():
+        return "it is empty"
+    if head.startswith(b"\x89PNG") or head[:3] == b"\xff\xd8\xff" or head[:4] == b"%PDF":
+        return "an image or PDF, not a data file"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
+        return "UTF-16 text or binary data; save data files as UTF-8 (or Windows-1252) CSV"
+    if head.startswith(b"PK\x03\x04"):
+        return "a ZIP archive or a workbook of no known layout"
+    where = path.relative_to(path.parent.parent) if path.parent != path.parent.parent else path
+    return f"a text file of no known layout ({where}); expected one of: " + ", ".join(FORMATS)
 
 
 def _hidden(path: Path, root: Path) -> bool:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analysis.errors import InputError
+from analysis.sources.encoding import decode, encoding_note
+
+__all__ = ["decode", "encoding_note"]  # re-exported: the one encoding rule lives there
 
 #: Symbols the statistical offices put in a value cell instead of a number
 #: ("Zeichenerklärung"): ``-`` nothing there (also: the region did not exist),
@@ -44,6 +49,54 @@ _BOM = b"\xef\xbb\xbf"
 
 # --------------------------------------------------------------------------- bytes
 
+#: Largest file a reader that holds the whole file in memory accepts (1 GiB); the
+#: streaming CRM readers accept any size.
+MAX_IN_MEMORY_BYTES = 1 << 30
+
+
+def regular_file(path: str | Path, *, max_bytes: int | None = None) -> int:
+    """Check that ``path`` is a regular file (of at most ``max_bytes``); return its size.
+
+    A device (``/dev/zero``), a pipe or a folder is refused at once, before any
+    read, so that a reader never blocks or fills memory on it.
+
+    Parameters
+    ----------
+    path : str or Path
+    max_bytes : int, optional
+        Refuse larger files (readers that hold a file in memory).
+
+    Returns
+    -------
+    int
+        The size in bytes.
+
+    Raises
+    ------
+    InputError
+        Missing, unreadable, not a regular file, or too large.
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(path, "file not found") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read the file ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(path, "expected a file, found a directory")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(
+            path,
+            "expected a regular file, found a device, pipe or socket (such as /dev/zero): not read",
+        )
+    if max_bytes is not None and info.st_size > max_bytes:
+        raise InputError(
+            path,
+            f"the file has {info.st_size:,} bytes; this reader holds a file in memory and "
+            f"accepts at most {max_bytes:,} bytes (is it the right file?)",
+        )
+    return info.st_size
+
 
 def read_bytes(path: str | Path) -> bytes:
     """Read a whole file, turning OS errors and empty files into :class:`InputError`.
@@ -59,100 +112,17 @@ def read_bytes(path: str | Path) -> bytes:
     Raises
     ------
     InputError
-        If the file is missing, unreadable or empty (or holds only white space).
+        If the file is missing, unreadable, not a regular file, larger than
+        :data:`MAX_IN_MEMORY_BYTES` or empty (or holds only white space).
     """
+    regular_file(path, max_bytes=MAX_IN_MEMORY_BYTES)
     try:
         data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(path, "file not found") from None
-    except IsADirectoryError:
-        raise InputError(path, "expected a file, found a directory") from None
     except OSError as exc:
         raise InputError(path, f"cannot read the file ({exc.strerror or exc})") from None
     if not data.strip().strip(_BOM).strip():
         raise InputError(path, "the file is empty (expected a header line and data lines)")
     return data
-
-
-def _line_and_column(data: bytes, offset: int) -> tuple[int, int]:
-    """1-based line and byte column of a byte offset."""
-    line = data.count(b"\n", 0, offset) + 1
-    start = data.rfind(b"\n", 0, offset) + 1
-    return line, offset - start + 1
-
-
-def decode(data: bytes, path: str | Path) -> tuple[str, str]:
-    """Decode a text file of unknown encoding the way the statistical offices write them.
-
-    A UTF-8 byte-order mark means UTF-8 (the current GENESIS exports); otherwise
-    UTF-8 is tried first and Windows-1252 (a superset of the printable ISO-8859-1
-    the classic downloads use) is the fall-back.
-
-    Parameters
-    ----------
-    data : bytes
-        The file's bytes.
-    path : str or Path
-        For error messages.
-
-    Returns
-    -------
-    text : str
-        The decoded text, without a byte-order mark.
-    encoding : str
-        ``"utf-8-sig"``, ``"utf-8"`` or ``"cp1252"`` (a name pandas understands).
-
-    Raises
-    ------
-    InputError
-        For binary data (NUL bytes: UTF-16, a spreadsheet or an archive) or bytes
-        that fit neither encoding; the message names the line and byte column.
-    """
-    nul = data.find(b"\x00", 0, 1 << 16)
-    if nul >= 0:
-        line, col = _line_and_column(data, nul)
-        raise InputError(
-            path,
-            "expected a text file (UTF-8 or Windows-1252), found binary data (a NUL byte: "
-            "UTF-16, a spreadsheet or an archive?)",
-            line=line,
-            column=col,
-        )
-    if data.startswith(_BOM):
-        try:
-            return data[len(_BOM) :].decode("utf-8"), "utf-8-sig"
-        except UnicodeDecodeError as exc:
-            line, col = _line_and_column(data, exc.start + len(_BOM))
-            raise InputError(
-                path,
-                f"the file starts with a UTF-8 byte-order mark but byte "
-                f"{data[exc.start + len(_BOM)]:#04x} is not valid UTF-8",
-                line=line,
-                column=col,
-            ) from None
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError as exc:
-        line, col = _line_and_column(data, exc.start)
-        raise InputError(
-            path,
-            f"byte {data[exc.start]:#04x} is neither UTF-8 nor Windows-1252/ISO-8859-1 text",
-            line=line,
-            column=col,
-        ) from None
-
-
-def encoding_note(encoding: str) -> str:
-    """A sentence for ``frame.attrs['encoding_note']`` saying how the file was decoded."""
-    if encoding == "cp1252":
-        return "not valid UTF-8 and no byte-order mark: decoded as Windows-1252 (ISO-8859-1)"
-    if encoding == "utf-8-sig":
-        return "UTF-8 with byte-order mark"
-    return "UTF-8 without byte-order mark"
 
 
 # --------------------------------------------------------------------------- lines

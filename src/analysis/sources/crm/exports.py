@@ -1,1019 +1,26 @@
-"""Streaming CSV helpers shared by the CRM and marketing-automation readers.
+"""Shared record machinery of the CRM readers: results, quarantine and finalising.
 
-Design for size: a Salesforce Data Export can hold millions of rows, so the happy
-path never loops over rows in Python. A file is
-
-1. scanned once in 16 MiB blocks for its encoding (UTF-8 with or without BOM, else
-   Windows-1252; an ASCII block costs almost nothing) and its physical line count;
-2. parsed by :func:`pyarrow.csv.read_csv` with every column as a string and only the
-   allow-listed columns converted (``include_columns``);
-3. validated column by column with vectorised pyarrow / NumPy checks.
-
-Only when something is wrong does a slow, exact scan run: the :mod:`csv` module
-(with physical line numbers) to say where a structural error is, or a NumPy
-quote-parity scan to map the rows that failed validation to their physical lines.
-
-Nothing here knows a particular export; ``salesforce.py`` and ``pardot.py`` do.
+:class:`ObjectData` is what every reader returns for one object (a Salesforce Data
+Export, a report export, a Pardot export); :func:`finalize` turns parsed columns and
+the problems found into it (deleted and merged rows dropped, bad rows and superseded
+duplicates quarantined with file, line, column and the rule broken).
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import itertools
-import mmap
+import functools
 import os
-import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pv
 
-from analysis.errors import InputError
-
-#: Salesforce writes this Id for an empty lookup in Data Exports.
-ID_SENTINEL = "000000000000000AAA"
-
-_BLOCK = 1 << 24
-_BOM = b"\xef\xbb\xbf"
-_ID_ALPHABET = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345", dtype=np.uint8)
-
-
-# --------------------------------------------------------------------------- file
-
-
-@dataclass(frozen=True)
-class TextFile:
-    """A delimited text file whose encoding, delimiter and header are known.
-
-    Attributes
-    ----------
-    path : Path
-    encoding : str
-        ``"utf-8"``, ``"utf-8-sig"`` (with byte-order mark) or ``"cp1252"``.
-    delimiter : str
-    header : tuple of str
-        The header fields as written (byte-order mark removed).
-    header_line : int
-        Physical line of the header (1 unless blank lines precede it).
-    n_bytes : int
-    n_lines : int
-        Physical lines (a last line without a line break counts).
-    """
-
-    path: Path
-    encoding: str
-    delimiter: str
-    header: tuple[str, ...]
-    header_line: int
-    n_bytes: int
-    n_lines: int
-    notes: list[str] = field(default_factory=list, compare=False)
-
-
-def _line_col(data: bytes, offset: int) -> tuple[int, int]:
-    line = data.count(b"\n", 0, offset) + 1
-    return line, offset - (data.rfind(b"\n", 0, offset) + 1) + 1
-
-
-def _locate_offset(path: Path, offset: int) -> tuple[int, int]:
-    """1-based physical line and byte column of a byte offset (reads up to it)."""
-    line = 1
-    last_nl = -1
-    pos = 0
-    with open(path, "rb") as handle:
-        while pos < offset:
-            block = handle.read(min(_BLOCK, offset - pos))
-            if not block:
-                break
-            line += block.count(b"\n")
-            nl = block.rfind(b"\n")
-            if nl >= 0:
-                last_nl = pos + nl
-            pos += len(block)
-    return line, offset - last_nl
-
-
-def _where(path: Path, offset: int) -> tuple[int, str | int, str]:
-    """Line, column (header name where it can be told) and a byte note for an offset."""
-    line, col = _locate_offset(path, offset)
-    with open(path, "rb") as handle:
-        header = handle.readline(1 << 20).decode("latin-1").lstrip("\ufeff\u00ef\u00bb\u00bf")
-        handle.seek(offset - col + 1)
-        prefix = handle.read(col - 1).decode("latin-1")
-    delimiter = max((",", ";", "\t"), key=header.count)
-    names = [h.strip() for h in next(csv.reader([header.rstrip("\r\n")], delimiter=delimiter), [])]
-    # Count the delimiters outside quotes before the byte (the record starts this line).
-    in_quotes, field_index = False, 0
-    for char in prefix:
-        if char == '"':
-            in_quotes = not in_quotes
-        elif char == delimiter and not in_quotes:
-            field_index += 1
-    note = f" (byte {col} of the line)"
-    if line > 1 and field_index < len(names) and names[field_index]:
-        return line, names[field_index], note
-    return line, col, ""
-
-
-def scan_encoding(path: str | Path, encoding: str | None = None) -> tuple[str, int, int]:
-    """Find a file's encoding and count its physical lines in one streaming pass.
-
-    Parameters
-    ----------
-    path : str or Path
-    encoding : str, optional
-        Force an encoding (``"utf-8"`` or ``"cp1252"``); the file is still checked.
-
-    Returns
-    -------
-    encoding : str
-        ``"utf-8-sig"``, ``"utf-8"`` or ``"cp1252"``.
-    n_bytes, n_lines : int
-
-    Raises
-    ------
-    InputError
-        Missing or empty file, binary data (NUL bytes, ZIP/XLSX, UTF-16), bytes that
-        are neither UTF-8 nor Windows-1252, or a file that mixes UTF-8 with another
-        encoding (named with line and byte column).
-    """
-    path = Path(path)
-    try:
-        handle = open(path, "rb")  # noqa: SIM115 - closed below
-    except FileNotFoundError:
-        raise InputError(path, "file not found") from None
-    except IsADirectoryError:
-        raise InputError(path, "expected a file, found a directory") from None
-    except OSError as exc:
-        raise InputError(path, f"cannot read the file ({exc.strerror or exc})") from None
-    with handle:
-        first = handle.read(_BLOCK)
-        if not first.strip(b" \r\n\t").strip(_BOM):
-            raise InputError(path, "the file is empty (expected a header line and data lines)")
-        if first.startswith(b"PK\x03\x04"):
-            raise InputError(
-                path,
-                "expected a CSV text file, found a ZIP archive (an .xlsx workbook or a "
-                "zipped Data Export?): unzip it, or read .xlsx report exports with read_report",
-                line=1,
-            )
-        if first.startswith((b"\xff\xfe", b"\xfe\xff")):
-            raise InputError(
-                path,
-                "expected UTF-8 or Windows-1252 text, found UTF-16 (byte-order mark "
-                f"{first[:2].hex(' ')}): re-export the file as UTF-8 CSV",
-                line=1,
-                column=1,
-            )
-        nul = first.find(b"\x00")
-        if nul >= 0:
-            line, col = _line_col(first, nul)
-            raise InputError(
-                path,
-                "expected a text file, found a NUL byte (UTF-16 without byte-order mark, "
-                "a spreadsheet or another binary file?)",
-                line=line,
-                column=col,
-            )
-        has_bom = first.startswith(_BOM)
-        wanted = (encoding or "").lower().replace("_", "-")
-        if wanted in ("latin-1", "latin1", "iso-8859-1", "windows-1252"):
-            wanted = "cp1252"
-        if wanted and wanted not in ("utf-8", "utf8", "utf-8-sig", "cp1252"):
-            raise InputError(path, f"unsupported encoding {encoding!r}; use 'utf-8' or 'cp1252'")
-        n_bytes = os.fstat(handle.fileno()).st_size
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        first_multibyte: int | None = None
-        mode = "cp1252" if wanted == "cp1252" else "utf-8"
-        n_newlines = 0
-        # Memory-mapped: an ASCII block (the usual case) is checked with one NumPy
-        # reduction and never copied; only blocks with high bytes are decoded.
-        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-            view = np.frombuffer(mapped, dtype=np.uint8)
-            part = view[:0]
-            try:
-                for offset in range(0, n_bytes, _BLOCK):
-                    part = view[offset : offset + _BLOCK]
-                    n_newlines += int(np.count_nonzero(part == 10))
-                    is_ascii = int(part.max()) < 128
-                    if mode == "utf-8" and (not is_ascii or decoder.getstate()[0]):
-                        block = mapped[offset : offset + _BLOCK]
-                        if first_multibyte is None and not is_ascii:
-                            first_multibyte = offset + re.search(rb"[\x80-\xff]", block).start()
-                        try:
-                            decoder.decode(block)
-                        except UnicodeDecodeError as exc:
-                            _raise_or_fallback(
-                                path, offset + exc.start, first_multibyte, wanted, has_bom
-                            )
-                            mode = "cp1252"  # no valid multi-byte UTF-8 before: it is cp1252
-                    if mode == "cp1252" and not is_ascii:
-                        block = mapped[offset : offset + _BLOCK]
-                        try:
-                            block.decode("cp1252")
-                        except UnicodeDecodeError as exc:
-                            line, col, note = _where(path, offset + exc.start)
-                            raise InputError(
-                                path,
-                                f"byte {block[exc.start]:#04x}{note} is neither UTF-8 nor "
-                                "Windows-1252 text: the file has an unsupported encoding",
-                                line=line,
-                                column=col,
-                            ) from None
-                last_byte = mapped[n_bytes - 1 : n_bytes]
-            finally:
-                del part, view  # release the buffer before the map closes
-        if mode == "utf-8":
-            try:
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                line, col = _locate_offset(path, n_bytes - 1)
-                raise InputError(
-                    path,
-                    "the file ends inside a UTF-8 multi-byte character (truncated file?)",
-                    line=line,
-                    column=col,
-                ) from None
-    n_lines = n_newlines + (0 if last_byte == b"\n" else 1)
-    if mode == "cp1252":
-        return "cp1252", n_bytes, n_lines
-    return ("utf-8-sig" if has_bom else "utf-8"), n_bytes, n_lines
-
-
-def _raise_or_fallback(
-    path: Path, bad: int, first_multibyte: int | None, wanted: str, has_bom: bool
-) -> None:
-    """Raise for a UTF-8 decoding error unless falling back to cp1252 is sound."""
-    line, col, note = _where(path, bad)
-    with open(path, "rb") as handle:
-        handle.seek(bad)
-        byte = handle.read(1)[0]
-    if wanted.startswith("utf"):
-        raise InputError(
-            path,
-            f"the file was declared UTF-8, but byte {byte:#04x}{note} is not valid UTF-8 "
-            "(a Windows-1252 / ISO-8859-1 file? read it with encoding='cp1252')",
-            line=line,
-            column=col,
-        )
-    if has_bom or (first_multibyte is not None and first_multibyte < bad):
-        where = ""
-        if first_multibyte is not None and not has_bom:
-            first_line, _ = _locate_offset(path, first_multibyte)
-            where = f" (line {first_line} holds valid UTF-8)"
-        else:
-            where = " (the file starts with a UTF-8 byte-order mark)"
-        raise InputError(
-            path,
-            f"byte {byte:#04x}{note} is not valid UTF-8, but the file is UTF-8 elsewhere{where}: "
-            "it mixes encodings (edited and re-saved in another program?); re-export it",
-            line=line,
-            column=col,
-        )
-
-
-def _split_header(line: str, delimiter: str) -> list[str]:
-    return next(csv.reader([line], delimiter=delimiter), [])
-
-
-def open_text(
-    path: str | Path,
-    *,
-    encoding: str | None = None,
-    delimiter: str | None = ",",
-    kind: str = "CSV",
-) -> TextFile:
-    """Check a delimited text file and read its header.
-
-    Parameters
-    ----------
-    path : str or Path
-    encoding : str, optional
-        Force ``"utf-8"`` or ``"cp1252"`` (default: sniff).
-    delimiter : str or None
-        The expected delimiter; ``None`` sniffs ``,`` ``;`` or tab from the header.
-    kind : str
-        What the file should be, for messages (``"Salesforce Data Export"``).
-
-    Returns
-    -------
-    TextFile
-
-    Raises
-    ------
-    InputError
-        See :func:`scan_encoding`; also a header that is one field containing ``;``
-        or a tab while ``,`` was expected ("looks ';'-separated"), a header with
-        empty or repeated names.
-    """
-    path = Path(path)
-    enc, n_bytes, n_lines = scan_encoding(path, encoding)
-    with open(path, encoding=enc, newline="") as handle:
-        header_line, first = 0, ""
-        for number, raw in enumerate(handle, start=1):
-            if raw.strip():
-                header_line, first = number, raw
-                break
-        if not header_line:
-            raise InputError(path, "no header line found (the file holds only blank lines)")
-        if delimiter is None:
-            counts = {d: len(_split_header(first.rstrip("\r\n"), d)) for d in (",", ";", "\t")}
-            delimiter = max(counts, key=lambda d: (counts[d], d == ","))
-        # A quoted header cell may hold a line break: then the record continues.
-        lines = itertools.chain([first], handle) if first.count('"') % 2 else [first]
-        header_fields = next(csv.reader(lines, delimiter=delimiter), [])
-    # Names as written: pyarrow matches include_columns against the raw header.
-    header = list(header_fields)
-    if len(header) == 1:
-        for other, name in ((";", "';'"), ("\t", "tab")):
-            if other != delimiter and other in header[0]:
-                raise InputError(
-                    path,
-                    f"the header is a single field containing {name}: the file looks "
-                    f"{name}-separated, but {kind} files are {delimiter!r}-separated "
-                    "(saved by a spreadsheet program with a German locale?) - re-export it "
-                    "or say delimiter=" + repr(other),
-                    line=header_line,
-                    column=1,
-                )
-    for number, name in enumerate(header, start=1):
-        if not name.strip():
-            raise InputError(
-                path,
-                "expected a column name, found an empty header field",
-                line=header_line,
-                column=number,
-            )
-    seen: set[str] = set()
-    for name in header:
-        if name in seen:
-            raise InputError(
-                path,
-                f"column name {name!r} appears twice in the header",
-                line=header_line,
-                column=name,
-            )
-        seen.add(name)
-    return TextFile(path, enc, delimiter, tuple(header), header_line, n_bytes, n_lines)
-
-
-# --------------------------------------------------------------------------- reading
-
-
-def iter_records(tf: TextFile) -> Iterator[tuple[int, list[str]]]:
-    """Yield ``(first physical line, fields)`` for every non-blank record after the header.
-
-    The slow, exact path (the :mod:`csv` module in strict mode). An unterminated
-    quoted field raises :class:`InputError` naming the line where the record began.
-    """
-    with open(tf.path, encoding=tf.encoding, newline="") as handle:
-        reader = csv.reader(handle, delimiter=tf.delimiter, strict=True)
-        start = 1
-        try:
-            for row in reader:
-                line = start
-                start = reader.line_num + 1
-                if line <= tf.header_line:
-                    continue
-                if not row or (len(row) == 1 and not row[0].strip()):
-                    continue
-                yield line, row
-        except csv.Error as exc:
-            raise InputError(
-                tf.path,
-                f"the record starting here cannot be parsed ({exc}): an unterminated quoted "
-                "field - is the file truncated?",
-                line=start,
-            ) from None
-
-
-def structure_error(tf: TextFile, detail: str = "") -> InputError:
-    """Find the first structural problem of a file the fast parser rejected.
-
-    Returns an :class:`InputError` naming the physical line and the column: a record
-    with too few fields (a short last line: the file looks truncated), too many
-    fields, or an unterminated quote.
-    """
-    expected = len(tf.header)
-    previous: tuple[int, list[str]] | None = None
-    try:
-        for line, row in iter_records(tf):
-            if previous is not None and len(previous[1]) != expected:
-                return _field_count_error(tf, previous[0], previous[1], is_last=False)
-            previous = (line, row)
-    except InputError as exc:
-        return exc
-    if previous is not None and len(previous[1]) != expected:
-        return _field_count_error(tf, previous[0], previous[1], is_last=True)
-    # pyarrow quotes the offending row after the last colon; a row may hold personal
-    # data, so only the parser's own words are kept.
-    reason = re.split(r":\s*(?=[\"'])", detail, maxsplit=1)[0][:200]
-    return InputError(tf.path, f"the CSV parser rejected the file: {reason}")
-
-
-def _field_count_error(tf: TextFile, line: int, row: list[str], *, is_last: bool) -> InputError:
-    expected = len(tf.header)
-    found = len(row)
-    if found < expected:
-        hint = (
-            "the last record is short: the file looks truncated (export interrupted?)"
-            if is_last
-            else "a record is short (a stray line break or a missing delimiter?)"
-        )
-        return InputError(
-            tf.path,
-            f"expected {expected} fields like the header, found {found}: {hint}",
-            line=line,
-            column=tf.header[found],
-        )
-    return InputError(
-        tf.path,
-        f"expected {expected} fields like the header, found {found} (an unquoted "
-        f"{tf.delimiter!r} inside a value?)",
-        line=line,
-        column=found,
-    )
-
-
-def read_columns(tf: TextFile, columns: list[str]) -> pa.Table:
-    """Read the named columns as strings with pyarrow (every other column is skipped).
-
-    Empty cells become ``""`` (never null). Structural problems become an
-    :class:`InputError` with line and column via :func:`structure_error`.
-    """
-    read_options = pv.ReadOptions(
-        encoding="utf8" if tf.encoding.startswith("utf-8") else tf.encoding,
-        block_size=1 << 24,
-        skip_rows=tf.header_line - 1,
-    )
-    convert = pv.ConvertOptions(
-        column_types={c: pa.string() for c in columns},
-        include_columns=columns,
-        strings_can_be_null=False,
-        quoted_strings_can_be_null=False,
-    )
-
-    def parse(newlines_in_values: bool) -> pa.Table:
-        options = pv.ParseOptions(delimiter=tf.delimiter, newlines_in_values=newlines_in_values)
-        return pv.read_csv(
-            tf.path, read_options=read_options, parse_options=options, convert_options=convert
-        )
-
-    try:
-        # Fast path: without quoted line breaks pyarrow can split the file at any
-        # line break. Whether the file has none is checked below by counting rows.
-        table = parse(False)
-        if table.num_rows + tf.header_line != tf.n_lines:
-            table = parse(True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        try:
-            table = parse(True)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            raise structure_error(tf, str(exc)) from None
-    return table
-
-
-def row_lines(tf: TextFile, n_rows: int, rows: np.ndarray) -> np.ndarray:
-    """Physical line numbers where the given data rows (0-based) begin.
-
-    Cheap when the file has one record per line; otherwise a NumPy quote-parity
-    scan (an exact :mod:`csv` scan if the parity scan disagrees with the parser).
-    """
-    rows = np.asarray(rows, dtype=np.int64)
-    if rows.size == 0:
-        return rows
-    if n_rows + tf.header_line == tf.n_lines:
-        return rows + tf.header_line + 1
-    starts = _record_start_lines(tf)
-    if starts.size == n_rows + 1:
-        return starts[rows + 1]
-    exact = np.fromiter((line for line, _ in iter_records(tf)), dtype=np.int64)
-    return exact[rows]
-
-
-def _record_start_lines(tf: TextFile) -> np.ndarray:
-    """First physical line of every non-blank record (header included), by quote parity.
-
-    A line break ends a record when the number of quotes before it is even (RFC 4180:
-    quotes only enclose fields, and a quote inside is doubled).
-    """
-    end_offsets, end_lines, cr_before = [], [], []
-    carry = line_base = offset = 0
-    previous_last = b""
-    with open(tf.path, "rb") as handle:
-        while block := handle.read(_BLOCK):
-            data = np.frombuffer(block, dtype=np.uint8)
-            quotes = np.flatnonzero(data == 34)
-            newlines = np.flatnonzero(data == 10)
-            even = np.flatnonzero((carry + np.searchsorted(quotes, newlines)) % 2 == 0)
-            ends = newlines[even]
-            end_offsets.append(ends + offset)
-            end_lines.append(line_base + even + 1)  # the line this break ends
-            before = np.zeros(ends.size, dtype=bool)
-            inside = ends > 0
-            before[inside] = data[ends[inside] - 1] == 13
-            before[~inside] = previous_last == b"\r"
-            cr_before.append(before)
-            carry += quotes.size
-            line_base += newlines.size
-            offset += len(block)
-            previous_last = block[-1:]
-    ends = np.concatenate(end_offsets) if end_offsets else np.zeros(0, np.int64)
-    lines = np.concatenate(end_lines) if end_lines else np.zeros(0, np.int64)
-    cr = np.concatenate(cr_before) if cr_before else np.zeros(0, bool)
-    starts = np.concatenate(([0], ends + 1))
-    start_lines = np.concatenate(([1], lines + 1))
-    record_ends = np.concatenate((ends, [offset]))  # the last record ends at the end of file
-    content = record_ends - starts - np.concatenate((cr.astype(np.int64), [0]))
-    return start_lines[content > 0].astype(np.int64)
-
-
-# --------------------------------------------------------------------------- fixed width
-
-
-def chunks_of(values) -> list[pa.Array]:
-    """The arrow chunks of a column (a list or array becomes one chunk)."""
-    if isinstance(values, pa.ChunkedArray):
-        return list(values.chunks) or [pa.array([], values.type)]
-    if isinstance(values, pa.Array):
-        return [values]
-    return [pa.array(list(values), pa.string())]
-
-
-def _joined(parts: list):
-    """Concatenate per-chunk results (NumPy arrays or arrow arrays)."""
-    if len(parts) == 1:
-        return parts[0]
-    if isinstance(parts[0], np.ndarray):
-        return np.concatenate(parts)
-    return pa.chunked_array(parts)
-
-
-def _lengths(arr: pa.Array) -> np.ndarray | None:
-    """Byte length of every cell, read from the offsets buffer (no copy)."""
-    if arr.type not in (pa.string(), pa.large_string()) or arr.null_count:
-        return None
-    offset_type = np.int32 if arr.type == pa.string() else np.int64
-    n = len(arr)
-    offsets = np.frombuffer(arr.buffers()[1], dtype=offset_type)[arr.offset : arr.offset + n + 1]
-    return np.diff(offsets)
-
-
-def _fixed_width(arr: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """Cells as a ``(k, width)`` byte matrix when each is empty or exactly ``width`` bytes.
-
-    Arrow stores a string column as one buffer of concatenated values, so such a
-    column is a byte matrix without copying. Returns ``(matrix, nonblank)`` or None.
-    """
-    lengths = _lengths(arr)
-    if lengths is None:
-        return None
-    nonblank = lengths != 0
-    k = int(nonblank.sum())
-    if k == 0:
-        return np.zeros((0, width), dtype=np.uint8), nonblank
-    if not (lengths[nonblank] == width).all():
-        return None
-    offset_type = np.int32 if arr.type == pa.string() else np.int64
-    start = int(np.frombuffer(arr.buffers()[1], dtype=offset_type)[arr.offset])
-    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[start : start + k * width]
-    return data.reshape(k, width), nonblank
-
-
-def _digits(matrix: np.ndarray, start: int, stop: int) -> np.ndarray:
-    value = np.zeros(matrix.shape[0], dtype=np.int32)
-    for col in range(start, stop):
-        value = value * 10 + (matrix[:, col].astype(np.int32) - 48)
-    return value
-
-
-_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
-
-
-def _fixed_datetimes(arr: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
-    """``YYYY-MM-DD HH:MM:SS`` / ``YYYY-MM-DD`` cells parsed with NumPy byte arithmetic."""
-    for width in (19, 10):
-        fixed = _fixed_width(arr, width)
-        if fixed is not None:
-            break
-    else:
-        return None
-    matrix, nonblank = fixed
-    digit_cols = [0, 1, 2, 3, 5, 6, 8, 9] + ([11, 12, 14, 15, 17, 18] if width == 19 else [])
-    ok = ((matrix[:, digit_cols] - np.uint8(48)) <= 9).all(axis=1)  # uint8 wraps below '0'
-    ok &= (matrix[:, 4] == 45) & (matrix[:, 7] == 45)
-    year, month, day = _digits(matrix, 0, 4), _digits(matrix, 5, 7), _digits(matrix, 8, 10)
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    days_in_month = _DAYS_IN_MONTH[np.clip(month, 0, 12)] + (leap & (month == 2))
-    ok &= (month >= 1) & (month <= 12) & (day >= 1) & (day <= days_in_month)
-    seconds = np.zeros(matrix.shape[0], dtype=np.int64)
-    if width == 19:
-        ok &= ((matrix[:, 10] == 32) | (matrix[:, 10] == 84)) & (matrix[:, 13] == 58)
-        ok &= matrix[:, 16] == 58
-        hour, minute, second = (
-            _digits(matrix, 11, 13),
-            _digits(matrix, 14, 16),
-            _digits(matrix, 17, 19),
-        )
-        ok &= (hour < 24) & (minute < 60) & (second < 60)
-        seconds = hour.astype(np.int64) * 3600 + minute * 60 + second
-    months = np.where(ok, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]")
-    days = months.astype("datetime64[D]") + np.where(ok, day - 1, 0).astype("timedelta64[D]")
-    stamps = days.astype("datetime64[us]") + np.where(ok, seconds, 0).astype("timedelta64[s]")
-    out = np.full(len(arr), np.datetime64("NaT"), dtype="datetime64[us]")
-    bad = np.zeros(len(arr), dtype=bool)
-    positions = np.flatnonzero(nonblank)
-    out[positions[ok]] = stamps[ok]
-    bad[positions[~ok]] = True
-    return out, bad
-
-
-_ALNUM = np.zeros(256, dtype=bool)
-_ALNUM[
-    np.frombuffer(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", np.uint8)
-] = True
-_SENTINEL_BYTES = np.frombuffer(ID_SENTINEL.encode(), dtype=np.uint8)
-
-
-def _fixed_ids(arr: pa.Array) -> tuple[pa.Array, np.ndarray] | None:
-    """18-character Id cells checked as a byte matrix (the Data Export case)."""
-    fixed = _fixed_width(arr, 18)
-    if fixed is None:
-        return None
-    matrix, nonblank = fixed
-    ok = _ALNUM[matrix].all(axis=1)
-    sentinel = (matrix == _SENTINEL_BYTES).all(axis=1)
-    positions = np.flatnonzero(nonblank)
-    bad = np.zeros(len(arr), dtype=bool)
-    bad[positions[~ok]] = True
-    clear = sentinel | ~ok
-    if clear.any():
-        mask = np.zeros(len(arr), dtype=bool)
-        mask[positions[clear]] = True
-        arr = pc.if_else(pa.array(mask), "", arr)
-    return arr, bad
-
-
-def _fixed_bools(arr: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
-    """``"0"``/``"1"`` cells (the Data Export case)."""
-    fixed = _fixed_width(arr, 1)
-    if fixed is None:
-        return None
-    matrix, nonblank = fixed
-    one, zero = matrix[:, 0] == 49, matrix[:, 0] == 48
-    if not (one | zero).all():
-        return None
-    out = np.zeros(len(arr), dtype=bool)
-    out[np.flatnonzero(nonblank)[one]] = True
-    return out, np.zeros(len(arr), dtype=bool)
-
-
-def _fast_numbers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
-    """Cast the non-blank cells in one go; None if any cell is not a plain number."""
-    lengths = _lengths(arr)
-    if lengths is None:
-        return None
-    nonblank = lengths != 0
-    subset = arr if nonblank.all() else arr.filter(pa.array(nonblank))
-    try:
-        values = pc.cast(subset, pa.float64()).to_numpy(zero_copy_only=False)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    if not np.isfinite(values).all():
-        return None  # "nan", "inf": let the exact path judge them
-    out = np.full(len(arr), np.nan)
-    out[nonblank] = values
-    return out, np.zeros(len(arr), dtype=bool)
-
-
-# --------------------------------------------------------------------------- Ids
-
-
-def id15_to_18(ids: np.ndarray) -> np.ndarray:
-    """Append Salesforce's case-safe checksum to 15-character Ids.
-
-    For each 5-character chunk a 5-bit number has bit *i* set when character *i*
-    is an upper-case letter; the number indexes ``A…Z0…5``.
-
-    Parameters
-    ----------
-    ids : numpy.ndarray of str
-        15-character Ids.
-
-    Returns
-    -------
-    numpy.ndarray of str
-        18-character Ids.
-
-    Examples
-    --------
-    >>> id15_to_18(np.array(["0064600000J5S5T"])).tolist()
-    ['0064600000J5S5TAAV']
-    """
-    ids = np.asarray(ids)
-    if ids.size == 0:
-        return ids.astype(str)
-    raw = np.char.encode(ids.astype("U15"), "ascii").astype("S15")
-    codes = np.frombuffer(raw.tobytes(), dtype=np.uint8).reshape(-1, 15)
-    upper = ((codes >= 65) & (codes <= 90)).reshape(-1, 3, 5)
-    index = (upper * np.array([1, 2, 4, 8, 16], dtype=np.uint8)).sum(axis=2)
-    suffix = _ID_ALPHABET[index]
-    full = np.concatenate([codes, suffix], axis=1).astype(np.uint8)
-    return np.char.decode(np.frombuffer(full.tobytes(), dtype="S18"), "ascii").astype(str)
-
-
-def parse_ids(values: pa.ChunkedArray | pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """Validate Salesforce Ids; 15-character Ids get their checksum, the sentinel becomes ``""``.
-
-    Returns
-    -------
-    ids : pyarrow.Array of str
-        18-character Ids, ``""`` for a blank cell or ``000000000000000AAA``.
-    bad : numpy.ndarray of bool
-        Cells that are neither blank nor a 15/18-character alphanumeric Id.
-    """
-    results = [_fixed_ids(chunk) or _parse_ids_exact(chunk) for chunk in chunks_of(values)]
-    return _joined([r[0] for r in results]), _joined([r[1] for r in results])
-
-
-def _parse_ids_exact(values) -> tuple[pa.Array, np.ndarray]:
-    arr = _combine(values)
-    arr = pc.utf8_trim_whitespace(arr)
-    length = pc.utf8_length(arr)
-    alnum = pc.utf8_is_alnum(arr)
-    is18 = pc.and_(pc.equal(length, 18), alnum)
-    is15 = pc.and_(pc.equal(length, 15), alnum)
-    blank = pc.or_(pc.equal(length, 0), pc.equal(arr, ID_SENTINEL))
-    bad = pc.invert(pc.or_(pc.or_(is18, is15), blank)).to_numpy(zero_copy_only=False)
-    out = pc.if_else(blank, "", arr)
-    fifteen = is15.to_numpy(zero_copy_only=False)
-    if fifteen.any():
-        positions = np.flatnonzero(fifteen)
-        converted = id15_to_18(np.asarray(out.take(positions).to_pylist()))
-        full = np.asarray(out.to_pylist(), dtype=object)
-        full[positions] = converted
-        out = pa.array(full, pa.string())
-    out = pc.if_else(pa.array(bad), "", out)
-    return out, bad
-
-
-# --------------------------------------------------------------------------- values
-
-
-def _combine(values) -> pa.Array:
-    if isinstance(values, pa.ChunkedArray):
-        return values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
-    if isinstance(values, pa.Array):
-        return values
-    return pa.array(list(values), pa.string())
-
-
-def _np(mask) -> np.ndarray:
-    return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
-
-
-_TRUE = pa.array(["1", "true", "yes", "wahr", "ja"], pa.string())
-_FALSE = pa.array(["0", "false", "no", "falsch", "nein", ""], pa.string())
-
-
-def parse_bools(values) -> tuple[np.ndarray, np.ndarray]:
-    """``"1"/"0"``, ``true/false`` (any case), ``yes/no``; blank is False.
-
-    Returns
-    -------
-    values, bad : numpy.ndarray of bool
-    """
-    results = [_fixed_bools(chunk) or _parse_bools_exact(chunk) for chunk in chunks_of(values)]
-    return _joined([r[0] for r in results]), _joined([r[1] for r in results])
-
-
-def _parse_bools_exact(values) -> tuple[np.ndarray, np.ndarray]:
-    arr = pc.utf8_lower(pc.utf8_trim_whitespace(_combine(values)))
-    true = pc.is_in(arr, value_set=_TRUE)
-    false = pc.is_in(arr, value_set=_FALSE)
-    bad = pc.invert(pc.or_(true, false))
-    return _np(true), _np(bad)
-
-
-_PLAIN_NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
-
-
-def parse_plain_numbers(values) -> tuple[np.ndarray, np.ndarray]:
-    """Numbers as machines write them (``15000``, ``-3.5``, ``1E+5``); blank is NaN.
-
-    A grouped or decimal-comma number (``12.500,00 €``) is *bad* here: Salesforce
-    never writes one in a Data Export, so the row was edited by hand.
-    """
-    results = [_fast_numbers(chunk) or _parse_numbers_exact(chunk) for chunk in chunks_of(values)]
-    return _joined([r[0] for r in results]), _joined([r[1] for r in results])
-
-
-def _parse_numbers_exact(values) -> tuple[np.ndarray, np.ndarray]:
-    arr = pc.utf8_trim_whitespace(_combine(values))
-    ok = pc.match_substring_regex(arr, _PLAIN_NUMBER)
-    blank = pc.equal(arr, "")
-    numbers = pc.cast(pc.if_else(ok, arr, pa.scalar(None, pa.string())), pa.float64())
-    bad = pc.invert(pc.or_(ok, blank))
-    return numbers.to_numpy(zero_copy_only=False).astype(np.float64), _np(bad)
-
-
-_LOCALE_NUMBER = re.compile(
-    r"^\s*(?P<pre>[A-Z]{3}|€|\$|£)?\s*(?P<num>[-+]?[\d.,'\u00a0\u202f ]*\d[\d.,'\u00a0\u202f ]*)"
-    r"\s*(?P<post>[A-Z]{3}|€|\$|£|%)?\s*$"
-)
-
-
-def sniff_decimal(values: list[str] | np.ndarray, default: str = ".") -> str:
-    """Decide whether a column of formatted numbers uses a decimal comma or point."""
-    comma = point = 0
-    for raw in values:
-        m = _LOCALE_NUMBER.match(raw or "")
-        if not m:
-            continue
-        num = m["num"].replace(" ", "")
-        if re.search(r",\d{1,2}$", num) or re.search(r"\.\d{3},", num):
-            comma += 1
-        elif re.search(r"\.\d{1,2}$", num) or re.search(r",\d{3}\.", num):
-            point += 1
-        elif re.search(r"\.\d{3}$", num) and not re.search(r",", num):
-            comma += 0  # "1.234": ambiguous, no vote
-    if comma > point:
-        return ","
-    if point > comma:
-        return "."
-    return default
-
-
-def parse_locale_numbers(values, decimal: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Parse formatted numbers (``1.234,56``, ``EUR 1,234.56``, ``12.500,00 €``).
-
-    Returns
-    -------
-    numbers : numpy.ndarray of float (NaN for blank or bad)
-    currency : numpy.ndarray of str (ISO code or symbol found in the cell, else "")
-    bad : numpy.ndarray of bool
-    """
-    cells = [str(v) if v is not None else "" for v in (_combine(values).to_pylist())]
-    numbers = np.full(len(cells), np.nan)
-    currency = np.full(len(cells), "", dtype=object)
-    bad = np.zeros(len(cells), dtype=bool)
-    group = "." if decimal == "," else ","
-    for i, cell in enumerate(cells):
-        if not cell.strip():
-            continue
-        m = _LOCALE_NUMBER.match(cell)
-        if not m:
-            bad[i] = True
-            continue
-        num = re.sub(r"[\s'\u00a0\u202f]", "", m["num"])
-        if decimal == "," and re.fullmatch(r"[-+]?\d{1,3}(\.\d{3})*(,\d+)?|[-+]?\d+(,\d+)?", num):
-            numbers[i] = float(num.replace(group, "").replace(",", "."))
-        elif decimal == "." and re.fullmatch(
-            r"[-+]?\d{1,3}(,\d{3})*(\.\d+)?|[-+]?\d+(\.\d+)?", num
-        ):
-            numbers[i] = float(num.replace(group, ""))
-        else:
-            bad[i] = True
-            continue
-        code = m["pre"] or m["post"] or ""
-        currency[i] = {"€": "EUR", "$": "USD", "£": "GBP", "%": ""}.get(code, code)
-    return numbers, currency.astype(str), bad
-
-
-def parse_datetimes(values) -> tuple[np.ndarray, np.ndarray]:
-    """Parse machine datetimes: ``YYYY-MM-DD HH:MM:SS``, ``YYYY-MM-DD``, ISO-8601 ``T…Z``.
-
-    Offsets are converted to UTC; naive values are taken as UTC (Data Export).
-
-    Returns
-    -------
-    values : numpy.ndarray of datetime64[us] (NaT for blank or bad)
-    bad : numpy.ndarray of bool
-        Not blank and not a valid calendar datetime in one of those shapes.
-    """
-    results = [
-        _fixed_datetimes(chunk) or _parse_datetimes_exact(chunk) for chunk in chunks_of(values)
-    ]
-    return _joined([r[0] for r in results]), _joined([r[1] for r in results])
-
-
-def _parse_datetimes_exact(values) -> tuple[np.ndarray, np.ndarray]:
-    arr = pc.utf8_trim_whitespace(_combine(values))
-    n = len(arr)
-    length = pc.utf8_length(arr)
-    blank = _np(pc.equal(length, 0))
-    parsed = pc.strptime(arr, format="%Y-%m-%d %H:%M:%S", unit="s", error_is_null=True)
-    canonical = pc.and_(pc.equal(length, 19), pc.is_valid(parsed))
-    day_text = pc.utf8_slice_codeunits(arr, 8, 10)
-    canonical = pc.and_(canonical, pc.utf8_is_digit(day_text))
-    # pyarrow's strptime rolls 31 February over into March: compare the day back.
-    day_text = pc.if_else(canonical, day_text, "01")
-    same_day = pc.equal(pc.cast(day_text, pa.int64()), pc.day(parsed))
-    ok = _np(pc.and_(canonical, pc.fill_null(same_day, False)))
-    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
-    if ok.any():
-        out[ok] = parsed.cast(pa.timestamp("us")).to_numpy(zero_copy_only=False)[ok]
-    rest = np.flatnonzero(~ok & ~blank)
-    bad = np.zeros(n, dtype=bool)
-    if rest.size:
-        text = pd.Series(arr.take(pa.array(rest)).to_pylist(), dtype="str")
-        shape = text.str.fullmatch(
-            r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}:?\d{2})?"
-        )
-        stamps = pd.to_datetime(text.where(shape), format="ISO8601", utc=True, errors="coerce")
-        values_ = stamps.dt.tz_convert(None).astype("datetime64[us]").to_numpy()
-        out[rest] = values_
-        bad[rest] = np.isnat(values_)
-    return out, bad
-
-
-def parse_dates(values) -> tuple[np.ndarray, np.ndarray]:
-    """Like :func:`parse_datetimes`, keeping the date (Data Export writes dates with 00:00:00)."""
-    out, bad = parse_datetimes(values)
-    return out.astype("datetime64[D]").astype("datetime64[us]"), bad
-
-
-_LOCALE_DATE = {
-    "dmy.": r"(?P<d>\d{1,2})\.\s?(?P<m>\d{1,2})\.\s?(?P<y>\d{4})",
-    "dmy/": r"(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})",
-    "mdy/": r"(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4})",
-    "ymd-": r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})",
-}
-_TIME_PART = r"(?:,?[ T](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?\s*(?P<p>[AaPp]\.?[Mm]\.?)?(?:Z| ?[A-Z]{3,4})?)?"
-
-
-def sniff_date_order(values: list[str] | np.ndarray, default: str = "mdy/") -> str:
-    """Pick the date shape of a column: ``dmy.`` (31.12.2024), ``mdy/``, ``dmy/`` or ``ymd-``."""
-    dotted = slashed = iso = 0
-    first_over_12 = second_over_12 = False
-    for raw in values:
-        cell = (raw or "").strip()
-        if re.match(r"^\d{1,2}\.\s?\d{1,2}\.\s?\d{4}", cell):
-            dotted += 1
-        elif m := re.match(r"^(\d{1,2})/(\d{1,2})/\d{4}", cell):
-            slashed += 1
-            first_over_12 |= int(m[1]) > 12
-            second_over_12 |= int(m[2]) > 12
-        elif re.match(r"^\d{4}-\d{1,2}-\d{1,2}", cell):
-            iso += 1
-    best = max((dotted, "dmy."), (slashed, "slash"), (iso, "ymd-"))
-    if best[0] == 0:
-        return default
-    if best[1] == "slash":
-        if first_over_12 and not second_over_12:
-            return "dmy/"
-        if second_over_12:
-            return "mdy/"
-        return default if default in ("mdy/", "dmy/") else "mdy/"
-    return best[1]
-
-
-def parse_locale_datetimes(values, order: str) -> tuple[np.ndarray, np.ndarray]:
-    """Parse formatted dates (``31.12.2024``, ``12/31/2024 3:15 PM``, ISO) vectorised.
-
-    Invalid calendar dates (``31.02.2024``) and cells of another shape are *bad*.
-
-    Returns
-    -------
-    values : numpy.ndarray of datetime64[us]
-    bad : numpy.ndarray of bool
-    """
-    arr = pc.utf8_trim_whitespace(_combine(values))
-    blank = _np(pc.equal(pc.utf8_length(arr), 0))
-    pattern = "^" + _LOCALE_DATE[order] + _TIME_PART + "$"
-    parts = pc.extract_regex(arr, pattern)
-    matched = _np(pc.is_valid(parts))
-
-    def field_(name: str, default: int) -> np.ndarray:
-        col = pc.struct_field(parts, name)
-        col = pc.if_else(pc.equal(pc.fill_null(col, ""), ""), str(default), col)
-        return pc.cast(pc.fill_null(col, str(default)), pa.int64()).to_numpy(zero_copy_only=False)
-
-    y, m, d = field_("y", 1970), field_("m", 1), field_("d", 1)
-    hh, mm, ss = field_("H", 0), field_("M", 0), field_("S", 0)
-    ampm = pc.utf8_lower(pc.fill_null(pc.struct_field(parts, "p"), ""))
-    pm = _np(pc.starts_with(ampm, "p"))
-    am = _np(pc.starts_with(ampm, "a"))
-    hh = np.where(pm & (hh < 12), hh + 12, np.where(am & (hh == 12), 0, hh))
-    valid = matched & (m >= 1) & (m <= 12) & (d >= 1) & (hh < 24) & (mm < 60) & (ss < 60)
-    months = (np.where(valid, y, 1970) - 1970) * 12 + np.where(valid, m, 1) - 1
-    month_start = months.astype("datetime64[M]").astype("datetime64[D]")
-    next_month = (months + 1).astype("datetime64[M]").astype("datetime64[D]")
-    days = month_start + (np.where(valid, d, 1) - 1).astype("timedelta64[D]")
-    valid &= days < next_month
-    stamp = days.astype("datetime64[us]") + (hh * 3600 + mm * 60 + ss).astype(
-        "timedelta64[s]"
-    ).astype("timedelta64[us]")
-    out = np.where(valid, stamp, np.datetime64("NaT", "us"))
-    bad = ~valid & ~blank
-    return out, bad
-
+from analysis.privacy import load_key, pseudonymize
+from analysis.sources.crm.parsers import as_array, as_numpy, duplicated_ids
 
 # --------------------------------------------------------------------------- problems
 
@@ -1078,71 +85,433 @@ class Problems:
         return pd.concat(parts, ignore_index=True).astype({"column": "str", "reason": "str"})
 
 
-def describe(cell: str, limit: int = 40) -> str:
-    """A cell for a message, shortened."""
-    text = cell if len(cell) <= limit else cell[: limit - 1] + "…"
-    return repr(text)
+#: A cell shaped like a number with grouping, a decimal comma or a currency.
+NUMBER_SHAPE = r"^[-+(]?\s*(?:[€$£]|[A-Z]{3})?\s*[\d.,' \x{00A0}]*\d[\d.,' \x{00A0}]*\s*(?:[€$£]|[A-Z]{3})?\)?$"
+
+#: A cell shaped like a date (digits and separators) that still failed to parse.
+DATE_SHAPE = r"^\d{1,4}[-./]\d{1,2}[-./]\d{1,4}([ T,].*)?$"
+DATE_SHAPE_NOTE = (
+    "the value is written as a date but is no calendar date (day, month or time out of range)"
+)
 
 
-def bad_values(arr, mask: np.ndarray, what: str, *, show: bool = True) -> np.ndarray:
-    """Reason strings ``"expected <what>, found '<cell>'"`` for the masked cells."""
-    positions = np.flatnonzero(mask)
-    cells = _combine(arr).take(pa.array(positions)).to_pylist()
+def bad_values(
+    arr, mask: np.ndarray, what: str, *, shape: str | None = None, shape_note: str = ""
+) -> np.ndarray:
+    """Reason strings for the masked cells, naming the rule broken, never the content.
+
+    A cell typed into the wrong field may hold a name, an e-mail address or a phone
+    number, and reasons end up in reports and logs: so a reason says what was
+    expected and, at most, how the value failed, never what it was.
+
+    Parameters
+    ----------
+    arr : array-like of str
+        The column's cells.
+    mask : numpy.ndarray of bool
+        The cells that failed.
+    what : str
+        What was expected (``"a date YYYY-MM-DD"``).
+    shape : str, optional
+        A regular expression for cells that have the expected *format* but still
+        failed (an impossible calendar date); they get ``shape_note`` as reason.
+    shape_note : str
+        The reason for those cells.
+
+    Returns
+    -------
+    numpy.ndarray of object
+        One reason per cell (``""`` where the mask is false).
+    """
     reasons = np.full(mask.shape, "", dtype=object)
-    for pos, cell in zip(positions, cells, strict=True):
-        shown = describe(cell or "") if show else f"{len(cell or '')} characters"
-        reasons[pos] = f"expected {what}, found {shown}"
+    reasons[mask] = f"expected {what}; the value is something else (not shown)"
+    if shape is not None and mask.any():
+        cells = pc.utf8_trim_whitespace(as_array(arr))
+        near = as_numpy(pc.fill_null(pc.match_substring_regex(cells, shape), False))
+        reasons[mask & near] = f"expected {what}; {shape_note}"
     return reasons
 
 
-def text_column(values) -> pa.Array:
-    """Strings trimmed of surrounding white space (empty cells stay ``""``)."""
-    return pc.utf8_trim_whitespace(_combine(values))
+def describe_header(header, known) -> str:
+    """The header fields for a message: known labels by name, the others only counted.
 
-
-def duplicated_ids(ids) -> np.ndarray:
-    """Rows whose non-blank Id occurs more than once (pandas ``keep=False``).
-
-    Vectorised for 18-character Ids: the bytes are packed into 64-bit words and
-    mixed into one hash, sorted with NumPy, and only hash collisions are compared
-    exactly (hashing strings through pandas costs about four times as much).
+    A file without a header row has a record where the header should be; its cells
+    (a name, an e-mail address) must not reach a message, so only fields that are
+    labels of a known export are named.
     """
-    arr = _combine(ids)
-    n = len(arr)
-    out = np.zeros(n, dtype=bool)
-    lengths = pc.utf8_length(arr).to_numpy(zero_copy_only=False)
-    nonblank = lengths > 0
-    if not nonblank.any():
-        return out
-    positions = np.flatnonzero(nonblank)
-    sub = arr.filter(pa.array(nonblank)) if positions.size != n else arr
-    if (lengths[positions] <= 18).all() and pc.all(pc.utf8_is_digit(sub)).as_py():
-        # Numeric ids (Pardot): compare as integers.
-        numbers = pc.cast(sub, pa.int64()).to_numpy(zero_copy_only=False)
-        ordered = np.sort(numbers)
-        repeated = ordered[1:][ordered[1:] == ordered[:-1]]
-        if repeated.size:
-            out[positions[np.isin(numbers, repeated)]] = True
-        return out
-    if not (lengths[positions] == 18).all() or sub.type not in (pa.string(), pa.large_string()):
-        dup = pd.Series(sub.to_pylist(), dtype="str").duplicated(keep=False).to_numpy()
-        out[positions[dup]] = True
-        return out
-    k = len(sub)
-    offset_type = np.int32 if sub.type == pa.string() else np.int64
-    start = int(np.frombuffer(sub.buffers()[1], dtype=offset_type)[sub.offset])
-    raw = np.frombuffer(sub.buffers()[2], dtype=np.uint8)[start : start + 18 * k].reshape(k, 18)
-    padded = np.zeros((k, 24), dtype=np.uint8)
-    padded[:, :18] = raw
-    words = padded.view("<u8")
-    mixed = (words[:, 0] * np.uint64(0x9E3779B97F4A7C15)) ^ words[:, 1]
-    mixed = (mixed * np.uint64(0xBF58476D1CE4E5B9)) ^ words[:, 2]
-    ordered = np.sort(mixed)
-    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
-    if repeated.size == 0:
-        return out
-    candidates = np.flatnonzero(np.isin(mixed, repeated))
-    exact = pd.Series(sub.take(pa.array(candidates)).to_pylist(), dtype="str")
-    dup = exact.duplicated(keep=False).to_numpy()
-    out[positions[candidates[dup]]] = True
-    return out
+    known_lower = {str(k).lower() for k in known}
+    named = [h for h in header if h.strip().lower() in known_lower]
+    others = len(header) - len(named)
+    shown = ", ".join(named[:12]) + (", …" if len(named) > 12 else "")
+    rest = f"{others} other field(s), not shown" if others else ""
+    parts = [p for p in (shown, rest) if p]
+    return f"{len(header)} field(s): " + ("; ".join(parts) if parts else "none")
+
+
+SOURCE = "Salesforce Sales Cloud export"
+
+#: Threads that validate columns in parallel (pyarrow and NumPy release the GIL).
+WORKERS = min(4, os.cpu_count() or 1)
+
+QUARANTINE_COLUMNS = ["file", "line", "column", "reason", "record_id", "action"]
+
+#: What happened to a row listed in a quarantine table: set aside for a broken
+#: rule, superseded by a newer duplicate, kept but flagged, or in an export not used.
+ACTIONS = ("quarantined", "duplicate", "kept", "not used")
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(eq=False)
+class ObjectData:
+    """What a reader returns for one object.
+
+    Attributes
+    ----------
+    object_name : str
+    frame : DataFrame
+        Canonical columns of the usable rows.
+    quarantine : DataFrame
+        ``file, line, column, reason, record_id`` for rows not used.
+    counts : dict
+        ``n_rows_read, n_deleted, n_merged, n_duplicates, n_quarantined, n_rows_used``.
+    info : dict
+        ``path, format, encoding, ignored_columns, footer, ...``.
+    rows : numpy.ndarray
+        0-based data row in the file of each frame row (for later quarantining).
+    """
+
+    object_name: str
+    frame: pd.DataFrame
+    quarantine: pd.DataFrame
+    counts: dict
+    info: dict
+    rows: np.ndarray = field(repr=False, default=None)
+    line_of: Callable[[np.ndarray], np.ndarray] = field(repr=False, default=None)
+    key_source: Callable[[], bytes] = field(repr=False, default=None)
+    id_column: str = ""
+    flags: pd.DataFrame = field(repr=False, default_factory=lambda: empty_quarantine())
+
+    def _entries(self, mask: np.ndarray, column: str, reasons, action: str) -> pd.DataFrame:
+        bad = self.frame[mask]
+        reason = reasons[mask] if isinstance(reasons, np.ndarray) else reasons
+        id_col = self.id_column
+        ids = bad[id_col] if id_col in bad else pd.Series([""] * len(bad), dtype="str")
+        lines = self.line_of(self.rows[mask])
+        return quarantine_frame(
+            self.info["path"], lines, column, reason, ids, self.key_source, action
+        )
+
+    def flag_rows(self, mask: np.ndarray, column: str, reasons) -> ObjectData:
+        """Keep the masked rows but list them, with the rule broken, in ``flags``.
+
+        ``counts['n_flagged']`` counts flagged rows (once, however many flags).
+        """
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return self
+        entries = self._entries(mask, column, reasons, "kept")
+        flags = pd.concat([self.flags, entries], ignore_index=True)
+        counts = dict(self.counts)
+        flagged_lines = set(flags["line"].tolist())
+        counts["n_flagged"] = len(flagged_lines)
+        return replace(self, flags=flags, counts=counts)
+
+    def quarantine_rows(self, mask: np.ndarray, column: str, reasons) -> ObjectData:
+        """Move the masked rows of ``frame`` to the quarantine (a new ObjectData)."""
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return self
+        entries = self._entries(mask, column, reasons, "quarantined")
+        counts = dict(self.counts)
+        counts["n_quarantined"] += int(mask.sum())
+        counts["n_rows_used"] -= int(mask.sum())
+        return replace(
+            self,
+            frame=self.frame[~mask].reset_index(drop=True),
+            quarantine=pd.concat([self.quarantine, entries], ignore_index=True),
+            counts=counts,
+            rows=self.rows[~mask],
+        )
+
+
+def not_used(obj: ObjectData, reason: str) -> ObjectData:
+    """An export that was read but is not used: every usable row listed as not used.
+
+    Parameters
+    ----------
+    obj : ObjectData
+        What the reader returned for the file.
+    reason : str
+        Why the file is not used (names no content).
+
+    Returns
+    -------
+    ObjectData
+        An empty frame; ``counts['n_not_used']`` holds the rows that would have
+        been used, each listed in ``quarantine`` with action ``"not used"``.
+    """
+    n = len(obj.frame)
+    lines = obj.line_of(obj.rows) if n else np.zeros(0, dtype=np.int64)
+    entries = quarantine_frame(
+        obj.info["path"],
+        lines,
+        "",
+        reason,
+        pd.Series([""] * n, dtype="str"),
+        obj.key_source,
+        "not used",
+    )
+    counts = {**obj.counts, "n_not_used": n, "n_rows_used": 0, "n_flagged": 0}
+    return replace(
+        obj,
+        frame=obj.frame.iloc[0:0],
+        quarantine=pd.concat([obj.quarantine, entries], ignore_index=True),
+        counts=counts,
+        rows=obj.rows[:0],
+    )
+
+
+def empty_quarantine() -> pd.DataFrame:
+    """The typed, empty quarantine table (:data:`QUARANTINE_COLUMNS`)."""
+    return pd.DataFrame(
+        {
+            "file": pd.Series(dtype="str"),
+            "line": pd.Series(dtype="int64"),
+            "column": pd.Series(dtype="str"),
+            "reason": pd.Series(dtype="str"),
+            "record_id": pd.Series(dtype="str"),
+            "action": pd.Series(dtype="str"),
+        }
+    )
+
+
+def quarantine_frame(
+    path, lines, column, reasons, ids: pd.Series, key_source, action: str = "quarantined"
+) -> pd.DataFrame:
+    """Quarantine entries: file, physical line, column, rule broken, pseudonymised Id.
+
+    Parameters
+    ----------
+    path : str or Path
+    lines : array-like of int
+    column : str or array-like of str
+    reasons : str or array-like of str
+        The rule broken; never the cell's content (see :func:`bad_values`).
+    ids : Series of str
+        Record Ids (``""`` where none); pseudonymised with the key.
+    key_source : callable
+        Returns the pseudonym key (called only when an Id is present).
+    action : str
+        One of :data:`ACTIONS`.
+
+    Returns
+    -------
+    DataFrame
+        :data:`QUARANTINE_COLUMNS`.
+    """
+    if len(ids) == 0:
+        return empty_quarantine()
+    ids = pd.Series(np.asarray(ids, dtype=object), dtype="str").fillna("")
+    record_ids = pseudonymize(ids, key_source()) if (ids != "").any() else ids
+    return pd.DataFrame(
+        {
+            "file": str(path),
+            "line": np.asarray(lines, dtype=np.int64),
+            "column": column if isinstance(column, str) else np.asarray(column, dtype=object),
+            "reason": reasons if isinstance(reasons, str) else np.asarray(reasons, dtype=object),
+            "record_id": record_ids.to_numpy(),
+            "action": action,
+        }
+    ).astype({c: "str" for c in QUARANTINE_COLUMNS if c != "line"})
+
+
+def default_values(kind: str, n: int, name: str = ""):
+    if kind in ("id", "text", "forecast"):
+        return pa.array([""] * n, pa.string()) if n else pa.array([], pa.string())
+    if kind == "bool":
+        return np.zeros(n, dtype=bool)
+    if kind in ("datetime", "date"):
+        return np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    return np.full(n, np.nan)
+
+
+def to_frame(data: dict) -> pd.DataFrame:
+    columns = {}
+    for name, values in data.items():
+        if isinstance(values, pa.Array | pa.ChunkedArray):
+            columns[name] = values.to_pandas()
+            if columns[name].dtype != "str":
+                columns[name] = columns[name].astype("str")
+        else:
+            columns[name] = pd.Series(values)
+    return pd.DataFrame(columns, copy=False)
+
+
+def key_source(key: bytes | None) -> Callable[[], bytes]:
+    if key is not None:
+        return lambda: key
+    return functools.cache(load_key)
+
+
+def noted_sha256(path: Path) -> str:
+    """The SHA-256 that note_input recorded for ``path`` (hashing the file once only)."""
+    from analysis.notebook import noted_inputs
+    from analysis.paths import project_root
+
+    resolved = path.resolve()
+    for item in noted_inputs():
+        shown = Path(item.get("path", ""))
+        if (shown if shown.is_absolute() else project_root() / shown) == resolved:
+            return item.get("sha256", "")
+    return ""
+
+
+def _length(data: dict) -> int:
+    return len(next(iter(data.values())))
+
+
+def _filter(values, mask: np.ndarray):
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        return values.filter(pa.array(mask))
+    return values[mask]
+
+
+def finalize(
+    object_name: str,
+    data: dict,
+    problems: Problems,
+    info: dict,
+    line_of: Callable,
+    key_source: Callable[[], bytes],
+    *,
+    id_column: str,
+    id_label: str,
+    dedupe: bool = True,
+) -> ObjectData:
+    """Drop deleted and merged rows, quarantine bad rows and duplicate Ids, build the frame.
+
+    Works on the parsed arrow / NumPy columns, so that nothing is converted to
+    Python objects on the happy path.
+
+    Parameters
+    ----------
+    object_name : str
+    data : dict
+        Canonical name → parsed column (arrow or NumPy), all of one length.
+    problems : Problems
+        Bad cells found while parsing.
+    info : dict
+        ``path`` and what the reader learnt about the file.
+    line_of : callable
+        0-based data rows → physical lines.
+    key_source : callable
+        Returns the pseudonym key (asked only if a row is quarantined).
+    id_column, id_label : str
+        Canonical and file name of the record Id column.
+    dedupe : bool
+        Resolve duplicate Ids (keep the most recently modified record).
+
+    Returns
+    -------
+    ObjectData
+        ``counts`` add up: ``n_rows_read = n_deleted + n_merged + n_duplicates +
+        n_quarantined + n_rows_used`` (a superseded duplicate is counted once, as a
+        duplicate, though its row is in the quarantine table too).
+    """
+    data = dict(data)
+    n = _length(data)
+    deleted = data.pop("is_deleted", None)
+    deleted = np.zeros(n, bool) if deleted is None else np.asarray(deleted, dtype=bool)
+    master = data.pop("master_record_id", None)
+    merged = (
+        as_numpy(pc.not_equal(master, "")) & ~deleted if master is not None else np.zeros(n, bool)
+    )
+    bad = problems.any_rows(n) & ~deleted & ~merged
+    keep = ~(deleted | merged | bad)
+    ids = data.get(id_column)
+    entries = [_problem_entries(problems, bad, ids, info["path"], line_of, key_source)]
+    losers = np.zeros(0, dtype=np.int64)
+    if ids is not None and dedupe and keep.any():
+        losers, entry = _duplicate_entries(
+            data, ids, keep, info["path"], line_of, key_source, id_label
+        )
+        keep[losers] = False
+        entries.append(entry)
+    quarantine = pd.concat(entries, ignore_index=True)
+    quarantine = quarantine.sort_values(["line", "column"], kind="stable").reset_index(drop=True)
+    counts = {
+        "n_rows_read": n,
+        "n_deleted": int(deleted.sum()),
+        "n_merged": int(merged.sum()),
+        "n_duplicates": int(losers.size),
+        "n_quarantined": int(bad.sum()),
+        "n_not_used": 0,
+        "n_rows_used": int(keep.sum()),
+        "n_flagged": 0,
+    }
+    data.pop("system_modstamp", None)
+    rows = np.arange(n)
+    if not keep.all():
+        data = {name: _filter(values, keep) for name, values in data.items()}
+        rows = rows[keep]
+    return ObjectData(
+        object_name, to_frame(data), quarantine, counts, info, rows, line_of, key_source, id_column
+    )
+
+
+def _problem_entries(problems, bad, ids, path, line_of, key_source) -> pd.DataFrame:
+    """Quarantine entries (one per bad cell) of the rows with a problem."""
+    listed = problems.frame()
+    if not len(listed):
+        return empty_quarantine()
+    listed = listed[bad[listed["row"].to_numpy()]]
+    rows = listed["row"].to_numpy()
+    row_ids = ids.take(pa.array(rows)).to_pylist() if ids is not None else [""] * rows.size
+    return quarantine_frame(
+        path,
+        line_of(rows),
+        listed["column"].to_numpy(),
+        listed["reason"].to_numpy(),
+        pd.Series(row_ids, dtype="str"),
+        key_source,
+    )
+
+
+def _duplicate_entries(data, ids, keep, path, line_of, key_source, id_label):
+    """Rows superseded by a more recently modified record with the same Id."""
+    kept_rows = np.flatnonzero(keep)
+    dup_sub = duplicated_ids(ids.filter(pa.array(keep)) if not keep.all() else ids)
+    if not dup_sub.any():
+        return np.zeros(0, dtype=np.int64), empty_quarantine()
+    dup_rows = kept_rows[dup_sub]
+    dup_ids = ids.take(pa.array(dup_rows)).to_pylist()
+    recency = {name: data[name][dup_rows] for name in _RECENCY if name in data}
+    ranked = pd.DataFrame({**recency, "_row": dup_rows, "_id": dup_ids}).sort_values(
+        [*recency, "_row"], na_position="first", kind="stable"
+    )
+    winners = ranked.drop_duplicates("_id", keep="last")
+    winner_of = dict(zip(winners["_id"], winners["_row"], strict=True))
+    losers = ranked[~ranked["_row"].isin(winners["_row"])].sort_values("_row")
+    loser_rows = losers["_row"].to_numpy()
+    kept_lines = line_of(np.array([winner_of[i] for i in losers["_id"]], dtype=np.int64))
+    reasons = np.array(
+        [
+            f"duplicate Id: the more recently modified record on line {line} was kept"
+            for line in kept_lines
+        ],
+        dtype=object,
+    )
+    entry = quarantine_frame(
+        path,
+        line_of(loser_rows),
+        id_label,
+        reasons,
+        losers["_id"].reset_index(drop=True),
+        key_source,
+        "duplicate",
+    )
+    return loser_rows, entry
+
+
+_RECENCY = ("last_modified_date", "system_modstamp", "updated_at")

@@ -29,17 +29,19 @@ import pyarrow.compute as pc
 
 from analysis.errors import InputError
 from analysis.privacy import allowed_columns, normalize_name
-from analysis.sources.crm import exports as _csv
-from analysis.sources.crm.exports import Problems
-from analysis.sources.crm.salesforce import (
+from analysis.sources.crm import exports, parsers, textfile
+from analysis.sources.crm.exports import (
     SOURCE,
     WORKERS,
     ObjectData,
-    _empty_quarantine,
-    _finalize,
-    _key_source,
-    _quarantine_frame,
-    _sha256_of,
+    Problems,
+    describe_header,
+    empty_quarantine,
+    finalize,
+    key_source,
+    not_used,
+    noted_sha256,
+    quarantine_frame,
 )
 
 OBJECT = "PardotProspect"
@@ -119,36 +121,13 @@ def read_prospects(
     from analysis.notebook import note_input
 
     path = Path(path)
-    tf = _csv.open_text(path, encoding=encoding, delimiter=None, kind="Pardot export")
-    read, ignored = allowed_columns(OBJECT, tf.header)
-    by_norm: dict[str, str] = {}
-    for name in read:
-        by_norm.setdefault(normalize_name(name), name)
-    source_of: dict[str, str] = {}
-    for canonical, (aliases, _) in PROSPECT_FIELDS.items():
-        for alias in aliases:
-            if alias in by_norm:
-                source_of[canonical] = by_norm[alias]
-                break
-    for canonical in _REQUIRED:
-        if canonical not in source_of:
-            labels = {
-                "prospect_id": "'Prospect Id' (UI) or 'id' (export API)",
-                "created_at": "'Created Date' (UI) or 'created_at' (export API)",
-            }
-            raise InputError(
-                path,
-                f"missing required column {labels[canonical]}; a Pardot prospect export needs "
-                f"{labels['prospect_id']} and {labels['created_at']}; found: "
-                f"{', '.join(tf.header[:12])}",
-                line=tf.header_line,
-                column=canonical,
-            )
+    tf = textfile.open_text(path, encoding=encoding, delimiter=None, kind="Pardot export")
+    source_of, ignored = _map_header(tf)
     ui_format = " " in tf.header[0] or any(" " in h for h in tf.header)
     used = list(dict.fromkeys(source_of.values()))
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         noted = pool.submit(note_input, path, source=f"{SOURCE}: Pardot prospect export")
-        table = _csv.read_columns(tf, used)
+        table = textfile.read_columns(tf, used)
         n = table.num_rows
         present = [(c, kind) for c, (_, kind) in PROSPECT_FIELDS.items() if c in source_of]
         columns = [table.column(source_of[c]) for c, _ in present]
@@ -184,10 +163,50 @@ def read_prospects(
         "missing_optional_columns": [c for c in PROSPECT_FIELDS if c not in source_of],
         "date_order": date_orders,
         "timezone": timezone or "as exported (the exporting user's local time)",
-        "sha256": _sha256_of(path),
+        "sha256": noted_sha256(path),
     }
-    line_of = functools.partial(_csv.row_lines, tf, n)
-    return _finalize(OBJECT, data, problems, info, line_of, _key_source(key))
+    line_of = functools.partial(textfile.row_lines, tf, n)
+    return finalize(
+        OBJECT,
+        data,
+        problems,
+        info,
+        line_of,
+        key_source(key),
+        id_column="prospect_id",
+        id_label=source_of["prospect_id"],
+    )
+
+
+def _map_header(tf: textfile.TextFile) -> tuple[dict[str, str], list[str]]:
+    """Canonical name → column of the file (allow-listed only), and the ignored columns."""
+    read, ignored = allowed_columns(OBJECT, tf.header)
+    by_norm: dict[str, str] = {}
+    for name in read:
+        by_norm.setdefault(normalize_name(name), name)
+    source_of: dict[str, str] = {}
+    for canonical, (aliases, _) in PROSPECT_FIELDS.items():
+        for alias in aliases:
+            if alias in by_norm:
+                source_of[canonical] = by_norm[alias]
+                break
+    aliases = {a for names, _ in PROSPECT_FIELDS.values() for a in names}
+    known_labels = [h for h in tf.header if normalize_name(h) in aliases]
+    labels = {
+        "prospect_id": "'Prospect Id' (UI) or 'id' (export API)",
+        "created_at": "'Created Date' (UI) or 'created_at' (export API)",
+    }
+    for canonical in _REQUIRED:
+        if canonical not in source_of:
+            raise InputError(
+                tf.path,
+                f"missing required column {labels[canonical]}; a Pardot prospect export needs "
+                f"{labels['prospect_id']} and {labels['created_at']}; found "
+                f"{describe_header(tf.header, known_labels)}",
+                line=tf.header_line,
+                column=canonical,
+            )
+    return source_of, ignored
 
 
 def _parse_column(values, kind: str, column: str, date_order: str | None, timezone: str | None):
@@ -195,28 +214,28 @@ def _parse_column(values, kind: str, column: str, date_order: str | None, timezo
     problems = Problems()
     order = ""
     if kind == "pardot_id":
-        out = _csv.text_column(values)
-        digits = _csv._np(pc.utf8_is_digit(out))
+        out = parsers.text_column(values)
+        digits = parsers.as_numpy(pc.utf8_is_digit(out))
         if not digits.all():
             problems.add(
-                ~digits, column, _csv.bad_values(out, ~digits, "a numeric Pardot prospect id")
+                ~digits, column, exports.bad_values(out, ~digits, "a numeric Pardot prospect id")
             )
     elif kind == "id":
-        out, bad = _csv.parse_ids(values)
+        out, bad = parsers.parse_ids(values)
         if bad.any():
             problems.add(
                 bad,
                 column,
-                _csv.bad_values(values, bad, "a 15- or 18-character Salesforce Id", show=False),
+                exports.bad_values(values, bad, "a 15- or 18-character Salesforce Id"),
             )
     elif kind == "number":
-        out, bad = _csv.parse_plain_numbers(values)
+        out, bad = parsers.parse_plain_numbers(values)
         if bad.any():
-            problems.add(bad, column, _csv.bad_values(values, bad, "a number"))
+            problems.add(bad, column, exports.bad_values(values, bad, "a number"))
     elif kind == "bool":
-        flags, bad = _csv.parse_bools(values)
+        flags, bad = parsers.parse_bools(values)
         if bad.any():
-            problems.add(bad, column, _csv.bad_values(values, bad, "TRUE or FALSE"))
+            problems.add(bad, column, exports.bad_values(values, bad, "TRUE or FALSE"))
         out = pd.array(flags, dtype="boolean")
     elif kind == "datetime":
         out, bad, order = _parse_pardot_times(values, date_order)
@@ -228,11 +247,14 @@ def _parse_column(values, kind: str, column: str, date_order: str | None, timezo
                 "dmy/": "a date DD/MM/YYYY",
                 "ymd-": "a date YYYY-MM-DD",
             }[order]
-            problems.add(bad, column, _csv.bad_values(values, bad, what))
+            reasons = exports.bad_values(
+                values, bad, what, shape=exports.DATE_SHAPE, shape_note=exports.DATE_SHAPE_NOTE
+            )
+            problems.add(bad, column, reasons)
         if timezone:
             out = _to_utc(out, timezone)
     else:
-        out = _csv.text_column(values)
+        out = parsers.text_column(values)
     return out, problems, order
 
 
@@ -247,13 +269,15 @@ def _missing(kind: str, n: int):
 
 
 def _parse_pardot_times(values, date_order: str | None):
-    sample = [v for v in _csv._combine(values).slice(0, 2000).to_pylist() if v and v.strip()][:500]
+    sample = [v for v in parsers.as_array(values).slice(0, 2000).to_pylist() if v and v.strip()][
+        :500
+    ]
     machine = sum(1 for v in sample if v.strip()[:4].isdigit() and v.strip()[4:5] == "-")
     if date_order is None and (not sample or machine == len(sample)):
-        out, bad = _csv.parse_datetimes(values)
+        out, bad = parsers.parse_datetimes(values)
         return out, bad, "iso"
-    order = date_order or _csv.sniff_date_order(sample, default="mdy/")
-    out, bad = _csv.parse_locale_datetimes(values, order)
+    order = date_order or parsers.sniff_date_order(sample, default="mdy/")
+    out, bad = parsers.parse_locale_datetimes(values, order)
     return out, bad, order
 
 
@@ -273,7 +297,8 @@ def load_prospects(
 
     When a folder holds both export-API and UI files, the export-API files are used
     (full timestamps; the UI files are typically the same prospects) and the UI files
-    are listed in ``info['ignored_files']``. Prospects found in several files keep
+    are listed in ``info['ignored_files']`` and, read, in ``info['ignored_exports']``
+    (every row counted as not used). Prospects found in several files keep
     the most recently updated record; the others are quarantined.
 
     Returns
@@ -297,9 +322,12 @@ def load_prospects(
     api = [p for p in parts if p.info["format"] == "pardot_api"]
     chosen = api if api else parts
     ignored_files = [p.info["path"] for p in parts if p not in chosen]
+    reason = "a UI export, not used: the export-API files in the folder are (full timestamps)"
+    ignored = [not_used(p, reason) for p in parts if p not in chosen]
     if len(chosen) == 1:
         only = chosen[0]
         only.info["ignored_files"] = ignored_files
+        only.info["ignored_exports"] = ignored
         return only
     frames = [p.frame.assign(_part=i, _row=p.rows) for i, p in enumerate(chosen)]
     frame = pd.concat(frames, ignore_index=True)
@@ -308,19 +336,20 @@ def load_prospects(
     winners = order.drop_duplicates("prospect_id", keep="last").index
     losers = frame.index.difference(winners)
     quarantine = [p.quarantine for p in chosen]
-    key_source = _key_source(key)
+    keys = key_source(key)
     if len(losers):
         lost = frame.loc[losers]
         for part, group in lost.groupby("_part"):
             source = chosen[int(part)]
             quarantine.append(
-                _quarantine_frame(
+                quarantine_frame(
                     source.info["path"],
                     source.line_of(group["_row"].to_numpy()),
                     "prospect_id",
                     "the prospect is in a more recently updated record of another export file",
                     group["prospect_id"].reset_index(drop=True),
-                    key_source,
+                    keys,
+                    "duplicate",
                 )
             )
     kept = frame.loc[winners.sort_values()].reset_index(drop=True)
@@ -328,7 +357,6 @@ def load_prospects(
     kept = kept.drop(columns=["_part", "_row"])
     counts = {k: sum(p.counts[k] for p in chosen) for k in chosen[0].counts}
     counts["n_duplicates"] += len(losers)
-    counts["n_quarantined"] += len(losers)
     counts["n_rows_used"] -= len(losers)
     info = {
         "path": ", ".join(p.info["path"] for p in chosen),
@@ -336,7 +364,8 @@ def load_prospects(
         "encoding": ", ".join(sorted({p.info["encoding"] for p in chosen})),
         "files": [p.info for p in chosen],
         "ignored_files": ignored_files,
+        "ignored_exports": ignored,
     }
-    merged = pd.concat([_empty_quarantine(), *quarantine], ignore_index=True)
+    merged = pd.concat([empty_quarantine(), *quarantine], ignore_index=True)
     # Rows of several files: line numbers cannot be told from a row alone any more.
-    return ObjectData(OBJECT, kept, merged, counts, info, rows, None, key_source)
+    return ObjectData(OBJECT, kept, merged, counts, info, rows, None, keys, "prospect_id")

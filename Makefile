@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO := data/demo/TRUTH.json
-# Deterministic kernels: see docs in analysis.report.runner.KERNEL_ENV
+# Deterministic kernels: see docs in analysis.report.kernel.KERNEL_ENV
 export TZ := UTC
 export PYTHONHASHSEED := 0
 export JUPYTER_PLATFORM_DIRS := 1

@@ -41,7 +41,7 @@ TARGETS = {"cache": 0.05, "pool": 1.7, "dask": 1.15}
 
 def workbook_report(plan: Path, reports: Path, dataset: str, *extra: str) -> tuple[float, dict]:
     """Run ``workbook report``; return seconds and the statuses of the index."""
-    from analysis.report.runner import KERNEL_ENV
+    from analysis.report.kernel import KERNEL_ENV
 
     env = {**os.environ, **KERNEL_ENV, "WORKBOOK_ROOT": str(ROOT),
            "WORKBOOK_REPORTS_DIR": str(reports)}  # fmt: skip
@@ -99,7 +99,7 @@ def grid_plan(folder: Path, plan: Path, notebook: Path, dataset: str, n: int) ->
     """Write a plan with one run of ``notebook`` per Kreis (the first ``n``)."""
     import yaml
 
-    from analysis.report.runner import kreis_codes
+    from analysis.report.inputs import kreis_codes
 
     declared = yaml.safe_load(plan.read_text(encoding="utf-8")) or {}
     base: dict = {}

@@ -137,18 +137,18 @@ def test_plan_expands_grids_and_validates_before_running(tmp_path, monkeypatch):
 
 
 def test_a_kernel_that_dies_while_starting_is_retried_once(tmp_path, reports_tmp, monkeypatch):
-    import papermill as pm
+    from analysis.report import warm
 
     notebook = _write_notebook(tmp_path / "tiny.ipynb")
-    real = pm.execute_notebook
+    real = warm.WarmKernels.take
     calls = []
 
-    def flaky(*args, **kwargs):
+    def flaky(self, *args, **kwargs):
         calls.append(1)
         if len(calls) == 1:
             raise RuntimeError("Kernel died before replying to kernel_info")
-        return real(*args, **kwargs)
+        return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(pm, "execute_notebook", flaky)
+    monkeypatch.setattr(warm.WarmKernels, "take", flaky)
     counts = run_jobs([_job(notebook)], n_jobs=1, store=ReportStore(reports_tmp))
     assert counts["ok"] == 1 and len(calls) == 2

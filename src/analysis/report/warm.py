@@ -1,0 +1,280 @@
+"""Warm kernels: kernels started ahead, with the heavy imports done, one per report.
+
+Starting a kernel and importing pandas, statsmodels, matplotlib, seaborn and
+``analysis`` takes 2-3 s, more than a small report's analysis. Like Voilà's
+pre-heated kernels, each worker process (a pool worker or a Dask worker) keeps a
+:class:`WarmKernels` pool: while one report runs, the next kernel starts and
+imports in a background thread, so that the next report's parameters meet a ready
+kernel.
+
+Isolation stays: a kernel serves exactly one report and is shut down after it
+(:func:`release`); it has only imported modules, never run a report cell. A kernel
+that dies while warming is replaced; one whose environment (``WORKBOOK_*``
+settings of the run) differs from the report's is discarded.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from analysis.report.kernel import KERNEL_NAME, kernel_environment, kernel_home
+
+#: What a warm kernel imports before a report arrives (what the report notebooks use).
+WARM_IMPORTS = (
+    "import numpy, pandas, scipy.stats, statsmodels.api, matplotlib, matplotlib.pyplot, "
+    "seaborn, analysis"
+)
+#: Seconds a kernel may take to start and import (a loaded machine is slow).
+START_TIMEOUT_S = 120.0
+
+
+class KernelStartError(RuntimeError):
+    """A kernel died or failed while starting or warming."""
+
+
+@dataclass
+class Kernel:
+    """A started kernel, ready for one report.
+
+    Attributes
+    ----------
+    manager : jupyter_client.AsyncKernelManager
+    env_key : tuple
+        The ``WORKBOOK_*`` settings it was started with.
+    start_s : float
+        Seconds spent starting it (and importing, when warm).
+    warm : bool
+        True when the heavy imports are done.
+    """
+
+    manager: object
+    env_key: tuple
+    start_s: float
+    warm: bool
+    ready_at: float = field(default_factory=time.monotonic)
+
+
+def env_key(env: dict[str, str]) -> tuple:
+    """The part of a report's environment a kernel must have been started with."""
+    return tuple(sorted((k, v) for k, v in env.items() if k.startswith("WORKBOOK_")))
+
+
+def start_kernel(env: dict[str, str], cwd: Path | None = None, *, warm: bool) -> Kernel:
+    """Start a report kernel; with ``warm`` also run :data:`WARM_IMPORTS` in it.
+
+    Parameters
+    ----------
+    env : dict
+        Settings added to the kernel's environment (``WORKBOOK_ROOT`` and friends).
+    cwd : Path, optional
+        The kernel's working directory (default: an idle folder of this process; a
+        report moves it into its own folder before its first cell).
+    warm : bool
+
+    Returns
+    -------
+    Kernel
+
+    Raises
+    ------
+    KernelStartError
+        When the kernel dies or fails before it is ready.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    started = time.monotonic()
+    manager = AsyncKernelManager(kernel_name=KERNEL_NAME)
+    cwd = cwd or kernel_home() / "idle"
+    try:
+        run_sync(manager.start_kernel)(cwd=str(cwd), env=kernel_environment(env))
+        _wait_ready(manager, WARM_IMPORTS if warm else "")
+    except Exception as exc:
+        shutdown(manager)
+        raise KernelStartError(f"Kernel died before it was ready: {exc}") from exc
+    return Kernel(manager, env_key(env), round(time.monotonic() - started, 3), warm)
+
+
+def _wait_ready(manager, code: str) -> None:
+    """Wait until the kernel answers (watching that it lives), then run ``code`` in it."""
+    from jupyter_client import BlockingKernelClient
+    from jupyter_core.utils import run_sync
+
+    client = BlockingKernelClient()
+    client.load_connection_info(manager.get_connection_info())
+    client.start_channels()
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            try:
+                client.wait_for_ready(timeout=2)
+                break
+            except RuntimeError:
+                if not run_sync(manager.is_alive)() or time.monotonic() > deadline:
+                    raise
+        if code:
+            reply = client.execute_interactive(
+                code, store_history=False, timeout=START_TIMEOUT_S, output_hook=lambda msg: None
+            )
+            content = reply["content"]
+            if content.get("status") != "ok":
+                raise KernelStartError(
+                    f"warm-up imports failed: {content.get('ename')}: {content.get('evalue')}"
+                )
+    finally:
+        client.stop_channels()
+
+
+def is_alive(kernel: Kernel) -> bool:
+    """True while the kernel process runs."""
+    from jupyter_core.utils import run_sync
+
+    try:
+        return bool(run_sync(kernel.manager.is_alive)())
+    except Exception:  # noqa: BLE001 - a vanished kernel is simply not alive
+        return False
+
+
+def shutdown(manager) -> None:
+    """Kill a kernel at once and free its ports and files (never raises)."""
+    from jupyter_core.utils import run_sync
+
+    with contextlib.suppress(Exception):
+        run_sync(manager.shutdown_kernel)(now=True)
+    with contextlib.suppress(Exception):
+        run_sync(manager.cleanup_resources)()
+
+
+def release(kernel: Kernel) -> None:
+    """Shut down a kernel after its one report."""
+    shutdown(kernel.manager)
+
+
+class WarmKernels:
+    """A per-process pool of kernels started ahead (see the module docstring).
+
+    Parameters
+    ----------
+    size : int
+        Kernels kept warming or ready beside the one in use.
+    """
+
+    def __init__(self, size: int = 1) -> None:
+        self.size = size
+        self._queue: deque[Future] = deque()
+        self._lock = threading.Lock()
+        self._last: Future | None = None
+        #: Kernels that died or failed while warming and were replaced.
+        self.replaced = 0
+
+    def take(self, env: dict[str, str], *, warm_next: bool = True) -> Kernel:
+        """A ready kernel for one report; the next starts warming meanwhile.
+
+        Parameters
+        ----------
+        env : dict
+            The report's ``WORKBOOK_*`` settings.
+        warm_next : bool
+            Start warming a kernel for a later report (False for the last ones).
+
+        Raises
+        ------
+        KernelStartError
+            When the replacement of a dead warming kernel dies too.
+        """
+        key = env_key(env)
+        with self._lock:
+            future = self._pop_matching(key)
+            if future is None:
+                future = self._spawn(env)
+            if warm_next:
+                while len(self._queue) < self.size:
+                    self._queue.append(self._spawn(env))
+        try:
+            kernel = future.result()
+        except KernelStartError:
+            kernel = None
+        if kernel is not None and kernel.env_key != key:  # warming for an earlier run
+            release(kernel)
+            return start_kernel(env, warm=True)
+        if kernel is None or not is_alive(kernel):
+            if kernel is not None:
+                release(kernel)
+            self.replaced += 1
+            kernel = start_kernel(env, warm=True)
+        return kernel
+
+    def _spawn(self, env: dict[str, str]) -> Future:
+        """Start warming a kernel in a daemon thread (never holds up the process's exit)."""
+        future: Future = Future()
+        previous, self._last = self._last, future
+
+        def warm() -> None:
+            if previous is not None:  # one kernel warms at a time: cores run reports
+                with contextlib.suppress(BaseException):
+                    previous.exception()
+            try:
+                future.set_result(start_kernel(env, warm=True))
+            except BaseException as exc:  # noqa: BLE001 - handed to whoever takes it
+                future.set_exception(exc)
+
+        threading.Thread(target=warm, name="workbook-warm", daemon=True).start()
+        return future
+
+    def _pop_matching(self, key: tuple) -> Future | None:
+        while self._queue:
+            future = self._queue.popleft()
+            if not future.done() or future.exception() is not None:
+                return future  # still warming (same run) or failed: take() handles it
+            if future.result().env_key == key:
+                return future
+            release(future.result())
+        return None
+
+    def close(self) -> None:
+        """Shut down every kernel waiting; one still warming is shut down when ready."""
+        with self._lock:
+            queued = list(self._queue)
+            self._queue.clear()
+        for future in queued:
+            future.add_done_callback(_release_result)
+
+
+def _release_result(future: Future) -> None:
+    if future.exception() is None:
+        release(future.result())
+
+
+_POOL: WarmKernels | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def process_pool() -> WarmKernels:
+    """This process's warm pool (made on first use, closed when the process exits)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            from multiprocessing import util
+
+            _POOL = WarmKernels()
+            # Pool workers end through os._exit (no atexit): multiprocessing's
+            # finalizers still run there; atexit covers the main process.
+            util.Finalize(_POOL, _POOL.close, exitpriority=10)
+            atexit.register(_POOL.close)
+        return _POOL
+
+
+def close_process_pool() -> None:
+    """Shut down this process's warm kernels (at the end of an in-process run)."""
+    global _POOL
+    with _POOL_LOCK:
+        pool, _POOL = _POOL, None
+    if pool is not None:
+        pool.close()

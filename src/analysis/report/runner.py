@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import time
@@ -47,7 +48,12 @@ from analysis.report.kernel import kernel_processes, kill_processes
 from analysis.report.params import load_params_file, read_parameters, validate
 from analysis.report.plan import DEFAULT_HEARTBEAT_S, Job, load_plan, parameter_slug
 from analysis.report.progress import Progress
-from analysis.report.store import ReportStore, project_relative, storage_errors
+from analysis.report.store import (
+    ReportStore,
+    check_report_name,
+    project_relative,
+    storage_errors,
+)
 from analysis.report.warm import close_process_pool
 
 __all__ = [
@@ -199,6 +205,7 @@ def run_jobs(
         "heartbeat": heartbeat or _env_float("WORKBOOK_HEARTBEAT"),
     }
     workers = n_jobs or os.cpu_count() or 1
+    store.check_jobs(jobs)  # before anything is written
     try:
         with storage_errors(store.root), store.session():
             store.clean_stale_staging()
@@ -431,7 +438,16 @@ def run_single(
     force: bool = False,
     timeout: int | None = None,
 ) -> int:
-    """``workbook run``: validate and run one notebook into a report."""
+    """``workbook run``: validate and run one notebook into a report.
+
+    Raises
+    ------
+    InputError, ParameterError
+        Before anything is written: an unreadable notebook or parameter file, a bad
+        parameter value or a report name that would leave ``reports/``.
+    """
+    if name is not None:
+        check_report_name(name)
     notebook = Path(notebook).resolve()
     declared = read_parameters(notebook)
     values: dict[str, object] = {}
@@ -440,7 +456,7 @@ def run_single(
     values.update({k: v for k, v in cli_params})
     final = validate(declared, values, kreis_codes=kreis_codes)
     defaults = {p.name: p.default for p in declared}
-    report = name or notebook.stem
+    report = name or re.sub(r"[^A-Za-z0-9_.-]+", "_", notebook.stem).lstrip("._") or "report"
     job = Job(report, notebook, final, parameter_slug(final, defaults))
     store = ReportStore()
     counts = run_jobs([job], n_jobs=1, force=force, timeout=timeout, store=store)

@@ -14,17 +14,19 @@ import contextlib
 import errno
 import json
 import os
+import re
 import shutil
 import signal
 import time
 from pathlib import Path
 
-from analysis.errors import InputError
+from analysis.errors import InputError, ParameterError
 from analysis.files import atomic_write_text
 from analysis.paths import project_root, reports_dir
 from analysis.report.cache import utc_now
 from analysis.report.diff import diff_figures, diff_settings
 from analysis.report.plan import DEFAULT_KEEP, Job
+from analysis.report.plan_schema import NAME_PATTERN, NAME_RULE
 
 #: errno values that mean "the reports folder cannot take more writes": these stop the
 #: whole run with a clear error instead of failing one report after another.
@@ -53,6 +55,35 @@ def project_relative(path: Path) -> str:
         return str(Path(path).relative_to(project_root()))
     except ValueError:
         return str(path)
+
+
+def check_report_name(name: str, what: str = "report name") -> str:
+    """Return ``name`` if it can be one folder under ``reports/``, else raise.
+
+    Raises
+    ------
+    ParameterError
+        For ``..``, separators, absolute paths, a leading dot or odd characters;
+        the message says what a name may hold.
+    """
+    if not re.fullmatch(NAME_PATTERN, str(name)):
+        raise ParameterError("name", f"{what} must be {NAME_RULE}, got {name!r}")
+    return name
+
+
+def inside(root: Path, *parts: str) -> Path:
+    """``root / parts``, resolved (symlinks followed), checked to stay inside ``root``.
+
+    Raises
+    ------
+    InputError
+        When the path would leave ``root`` (a ``..`` or a symlink pointing outside).
+    """
+    base = Path(root).resolve()
+    path = base.joinpath(*parts).resolve()
+    if not path.is_relative_to(base):
+        raise InputError(path, f"refusing to write outside the reports folder {base}")
+    return Path(root).joinpath(*parts)
 
 
 @contextlib.contextmanager
@@ -118,6 +149,23 @@ class ReportStore:
         self._html_stale = False
 
     # -- checks and locking ------------------------------------------------------
+
+    def job_dir(self, job: Job) -> Path:
+        """``reports/<report>/<slug>``, checked to stay inside the reports folder.
+
+        Raises
+        ------
+        ParameterError, InputError
+            For a report name or slug that would leave ``reports/``.
+        """
+        check_report_name(job.report)
+        check_report_name(job.slug, "parameter slug")
+        return inside(self.root, job.report, job.slug)
+
+    def check_jobs(self, jobs) -> None:
+        """Check every job's folder before anything is written (see :meth:`job_dir`)."""
+        for job in jobs:
+            self.job_dir(job)
 
     def check_writable(self) -> None:
         """Fail early and clearly when ``reports/`` cannot be written or is full."""
@@ -229,7 +277,7 @@ class ReportStore:
         entry = self.load_state()["entries"].get(job.key)
         if not entry or not entry.get("last_good"):
             return None
-        base = self.root / job.report / job.slug
+        base = self.job_dir(job)
         manifest = base / "runs" / entry["last_good"] / "manifest.json"
         if not manifest.is_file() or not (base / "report.html").is_file():
             return None
@@ -276,10 +324,10 @@ class ReportStore:
                     previous, manifest.get("figures") or {}, against=against, **thresholds
                 )
                 write_json(staging / "manifest.json", manifest)
-            runs = self.root / job.report / job.slug / "runs"
+            runs = self.job_dir(job) / "runs"
             runs.mkdir(parents=True, exist_ok=True)
-            run_dir = runs / manifest["run_id"]
-            stable = self.root / job.report / job.slug / "report.html"
+            run_dir = inside(runs, check_report_name(manifest["run_id"], "run id"))
+            stable = self.job_dir(job) / "report.html"
             tmp = stable.with_name(".report.html.tmp")
             try:
                 # Every copy first, then only renames: a full disk stops us before
@@ -359,7 +407,7 @@ class ReportStore:
 
     def _prune(self, job: Job, entry: dict, keep: int) -> list[str]:
         """Delete all but the newest ``keep`` runs; the last good run always stays."""
-        runs_dir = self.root / job.report / job.slug / "runs"
+        runs_dir = self.job_dir(job) / "runs"
         if not runs_dir.is_dir():
             return []
         # Run ids sort by time; the folder listing also catches runs the index forgot.

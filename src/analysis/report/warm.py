@@ -11,12 +11,14 @@ Isolation stays: a kernel serves exactly one report and is shut down after it
 (:func:`release`); it has only imported modules, never run a report cell. A kernel
 that dies while warming is replaced; one whose environment (``WORKBOOK_*``
 settings of the run) differs from the report's is discarded.
+``WORKBOOK_WARM_KERNELS=0`` starts a plain kernel for every report instead (cold).
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import os
 import threading
 import time
 from collections import deque
@@ -166,8 +168,11 @@ class WarmKernels:
         Kernels kept warming or ready beside the one in use.
     """
 
-    def __init__(self, size: int = 1) -> None:
+    def __init__(self, size: int = 1, *, warm: bool = True) -> None:
         self.size = size
+        #: False: every report gets a kernel started for it, without warm-up imports
+        #: (``WORKBOOK_WARM_KERNELS=0``; for comparisons and debugging).
+        self.warm = warm
         self._queue: deque[Future] = deque()
         self._lock = threading.Lock()
         self._last: Future | None = None
@@ -189,6 +194,8 @@ class WarmKernels:
         KernelStartError
             When the replacement of a dead warming kernel dies too.
         """
+        if not self.warm:
+            return start_kernel(env, warm=False)
         key = env_key(env)
         with self._lock:
             future = self._pop_matching(key)
@@ -263,7 +270,7 @@ def process_pool() -> WarmKernels:
         if _POOL is None:
             from multiprocessing import util
 
-            _POOL = WarmKernels()
+            _POOL = WarmKernels(warm=os.environ.get("WORKBOOK_WARM_KERNELS", "1") != "0")
             # Pool workers end through os._exit (no atexit): multiprocessing's
             # finalizers still run there; atexit covers the main process.
             util.Finalize(_POOL, _POOL.close, exitpriority=10)

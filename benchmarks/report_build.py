@@ -1,4 +1,4 @@
-"""Benchmark (issue 2): ``workbook report`` against the naive papermill + nbconvert loop.
+"""Benchmark (issues 2 and 15): ``workbook report`` against the naive papermill + nbconvert loop.
 
 On the same plan and in one run, side by side:
 
@@ -9,7 +9,8 @@ On the same plan and in one run, side by side:
   ``jupyter nbconvert --to html --no-input OUT.ipynb``.
 
 Both use the same kernel (this interpreter), the same parameters and the same
-environment. Prints both times and the ratio ours / naive; target at most 0.5.
+environment. Prints both times and the ratio ours / naive; target at most 0.25
+(issue 15; it was 0.5 before warm kernels).
 
 Usage::
 
@@ -31,7 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-TARGET = 0.5
+TARGET = 0.25
 
 
 def _env(extra: dict[str, str] | None = None) -> dict[str, str]:

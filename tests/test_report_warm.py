@@ -29,7 +29,7 @@ class _FakeKernels:
         monkeypatch.setattr(warm, "is_alive", lambda k: id(k) not in self.dead)
         monkeypatch.setattr(warm, "release", self.released.append)
 
-    def start(self, env, cwd=None, *, warm):
+    def start(self, env, cwd=None, *, warm, imports=()):
         if self.fail_first:
             self.fail_first -= 1
             raise warm_error()
@@ -91,6 +91,23 @@ def test_kernels_warmed_for_another_environment_are_not_used(monkeypatch):
 
     assert kernel.env_key == warm.env_key(other)
     assert fake.released and fake.released[0].env_key == warm.env_key(ENV)
+
+
+def test_a_warm_kernel_imports_what_the_notebook_imports(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("import pandas as pd\nfrom analysis import plots, regions"),
+        nbformat.v4.new_code_cell("%matplotlib inline"),
+        nbformat.v4.new_code_cell("if True:\n    import json\nx = 1"),
+    ]
+    nbformat.write(nb, tmp_path / "n.ipynb")
+
+    modules = warm.notebook_imports(tmp_path / "n.ipynb")
+
+    assert modules == ("pandas", "analysis", "analysis.plots", "analysis.regions")
+    namespace: dict = {}
+    exec(warm.warm_up_code(("json", "json.nothing_such")), namespace)  # noqa: S102
+    assert set(namespace) == {"__builtins__"}, "warming leaves no names behind"
 
 
 def test_cold_pool_starts_a_plain_kernel_per_report(monkeypatch):

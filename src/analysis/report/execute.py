@@ -33,7 +33,7 @@ from analysis.report.kernel import (
 )
 from analysis.report.plan import DEFAULT_HEARTBEAT_S
 from analysis.report.store import is_storage_error, write_json
-from analysis.report.warm import KernelStartError, process_pool, release
+from analysis.report.warm import WARM_IMPORTS, KernelStartError, process_pool, release
 
 #: Seconds between saves of the running notebook (a save with embedded figures costs
 #: ~20 ms of JSON; saving at every cell would cost ~1 s per report).
@@ -256,7 +256,12 @@ def run_notebook(spec, executed: Path, work: Path, watch, logger, timings: dict)
     nb = load_parameterized(spec)
     nbformat.write(nb, executed)
     asked = time.monotonic()
-    kernel = process_pool().take(spec.get("env", {}), warm_next=spec.get("warm_next", True))
+    kernel = process_pool().take(
+        spec.get("env", {}),
+        warm_next=spec.get("warm_next", True),
+        imports=tuple(spec.get("imports") or WARM_IMPORTS),
+        next_imports=tuple(spec.get("next_imports") or ()) or None,
+    )
     timings["kernel_s"] = round(time.monotonic() - asked, 3)
     timings["kernel_warm"] = kernel.warm
     client = NotebookClient(

@@ -54,7 +54,7 @@ from analysis.report.store import (
     project_relative,
     storage_errors,
 )
-from analysis.report.warm import close_process_pool
+from analysis.report.warm import close_process_pool, notebook_imports
 
 __all__ = [
     "STATUSES", "ReportStore", "RunOutcome", "execute_job", "kreis_codes", "run_jobs",
@@ -284,14 +284,25 @@ def _triage(jobs, store: ReportStore, outcome, progress, force: bool, settings: 
 
 
 def _warm_ahead(pending: list, workers: int) -> None:
-    """Tell each spec when it was queued and whether its worker should warm another kernel.
+    """Tell each spec when it was queued and how its worker should warm the next kernel.
 
-    The last ``workers`` jobs (one per worker) warm none: nothing would use it.
+    The last ``workers`` jobs (one per worker) warm none: nothing would use it. The
+    next kernel imports what the following reports' notebooks import.
     """
     now = time.time()
-    for index, (_job, spec) in enumerate(pending):
+    imports: dict[Path, tuple] = {}
+    for job, _spec in pending:
+        if job.notebook not in imports:
+            imports[job.notebook] = notebook_imports(job.notebook)
+    for index, (job, spec) in enumerate(pending):
         spec["submitted_at"] = now
         spec["warm_next"] = index < len(pending) - max(1, workers)
+        spec["imports"] = imports[job.notebook]
+        # This worker's next report is about ``workers`` places further in the queue.
+        following = pending[index + 1 : index + 1 + max(1, workers)]
+        spec["next_imports"] = tuple(
+            dict.fromkeys(m for later, _ in following for m in imports[later.notebook])
+        )
 
 
 def _finisher(store: ReportStore, outcome, progress, keep):

@@ -1,11 +1,11 @@
 """Warm kernels: kernels started ahead, with the heavy imports done, one per report.
 
-Starting a kernel and importing pandas, statsmodels, matplotlib, seaborn and
-``analysis`` takes 2-3 s, more than a small report's analysis. Like Voilà's
-pre-heated kernels, each worker process (a pool worker or a Dask worker) keeps a
-:class:`WarmKernels` pool: while one report runs, the next kernel starts and
-imports in a background thread, so that the next report's parameters meet a ready
-kernel.
+Starting a kernel and importing pandas, matplotlib, statsmodels and the
+``analysis`` modules takes 2-3 s, about as long as a small report's analysis. Like
+Voilà's pre-heated kernels, each worker process (a pool worker or a Dask worker)
+keeps a :class:`WarmKernels` pool: while one report runs, the next kernel starts and
+imports, in a background thread, exactly the modules the next report's notebook
+imports (:func:`notebook_imports`), so that its parameters meet a ready kernel.
 
 Isolation stays: a kernel serves exactly one report and is shut down after it
 (:func:`release`); it has only imported modules, never run a report cell. A kernel
@@ -28,11 +28,59 @@ from pathlib import Path
 
 from analysis.report.kernel import KERNEL_NAME, kernel_environment, kernel_home
 
-#: What a warm kernel imports before a report arrives (what the report notebooks use).
-WARM_IMPORTS = (
-    "import numpy, pandas, scipy.stats, statsmodels.api, matplotlib, matplotlib.pyplot, "
-    "seaborn, analysis"
-)
+#: What a warm kernel imports when nothing more precise is known.
+WARM_IMPORTS = ("numpy", "pandas", "matplotlib.pyplot", "analysis")
+
+
+def notebook_imports(notebook: str | Path) -> tuple[str, ...]:
+    """The modules a notebook imports at the top level of its code cells.
+
+    ``import a.b`` gives ``a.b``; ``from a import b, c`` gives ``a``, ``a.b`` and
+    ``a.c`` (names that are not modules are skipped when importing). A warm kernel
+    imports exactly these, so it does no work the report would not do anyway.
+    """
+    import ast
+    import json
+
+    from analysis.files import read_small_text
+
+    try:
+        nb = json.loads(read_small_text(notebook, "notebook"))
+    except (ValueError, OSError):
+        return WARM_IMPORTS
+    found: dict[str, None] = {}
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        try:
+            tree = ast.parse("".join(source) if isinstance(source, list) else source)
+        except SyntaxError:  # magics
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                found.update(dict.fromkeys(alias.name for alias in node.names))
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found[node.module] = None
+                found.update(dict.fromkeys(f"{node.module}.{a.name}" for a in node.names))
+    return tuple(found)
+
+
+def warm_up_code(modules: tuple[str, ...]) -> str:
+    """Kernel code that imports ``modules``, skipping names that are not modules."""
+    return (
+        "def _wb_warm(names):\n"
+        "    import importlib\n"
+        "    for name in names:\n"
+        "        try:\n"
+        "            importlib.import_module(name)\n"
+        "        except Exception:\n"
+        "            pass\n"
+        f"_wb_warm({list(modules)!r})\n"
+        "del _wb_warm\n"
+    )
+
+
 #: Seconds a kernel may take to start and import (a loaded machine is slow).
 START_TIMEOUT_S = 120.0
 
@@ -53,6 +101,8 @@ class Kernel:
     start_s : float
         Seconds spent starting it (and importing, when warm).
     warm : bool
+    imports : tuple of str
+        Modules to import when warm (:func:`notebook_imports` of the next report).
         True when the heavy imports are done.
     """
 
@@ -68,8 +118,10 @@ def env_key(env: dict[str, str]) -> tuple:
     return tuple(sorted((k, v) for k, v in env.items() if k.startswith("WORKBOOK_")))
 
 
-def start_kernel(env: dict[str, str], cwd: Path | None = None, *, warm: bool) -> Kernel:
-    """Start a report kernel; with ``warm`` also run :data:`WARM_IMPORTS` in it.
+def start_kernel(
+    env: dict[str, str], cwd: Path | None = None, *, warm: bool, imports: tuple = WARM_IMPORTS
+) -> Kernel:
+    """Start a report kernel; with ``warm`` also import ``imports`` in it.
 
     Parameters
     ----------
@@ -97,7 +149,7 @@ def start_kernel(env: dict[str, str], cwd: Path | None = None, *, warm: bool) ->
     cwd = cwd or kernel_home() / "idle"
     try:
         run_sync(manager.start_kernel)(cwd=str(cwd), env=kernel_environment(env))
-        _wait_ready(manager, WARM_IMPORTS if warm else "")
+        _wait_ready(manager, warm_up_code(imports) if warm else "")
     except Exception as exc:
         shutdown(manager)
         raise KernelStartError(f"Kernel died before it was ready: {exc}") from exc
@@ -179,7 +231,14 @@ class WarmKernels:
         #: Kernels that died or failed while warming and were replaced.
         self.replaced = 0
 
-    def take(self, env: dict[str, str], *, warm_next: bool = True) -> Kernel:
+    def take(
+        self,
+        env: dict[str, str],
+        *,
+        warm_next: bool = True,
+        imports: tuple = WARM_IMPORTS,
+        next_imports: tuple | None = None,
+    ) -> Kernel:
         """A ready kernel for one report; the next starts warming meanwhile.
 
         Parameters
@@ -188,6 +247,10 @@ class WarmKernels:
             The report's ``WORKBOOK_*`` settings.
         warm_next : bool
             Start warming a kernel for a later report (False for the last ones).
+        imports : tuple of str
+            What this report imports (used when no warm kernel is ready).
+        next_imports : tuple of str, optional
+            What the next report will import (default: ``imports``).
 
         Raises
         ------
@@ -200,25 +263,25 @@ class WarmKernels:
         with self._lock:
             future = self._pop_matching(key)
             if future is None:
-                future = self._spawn(env)
+                future = self._spawn(env, imports)
             if warm_next:
                 while len(self._queue) < self.size:
-                    self._queue.append(self._spawn(env))
+                    self._queue.append(self._spawn(env, next_imports or imports))
         try:
             kernel = future.result()
         except KernelStartError:
             kernel = None
         if kernel is not None and kernel.env_key != key:  # warming for an earlier run
             release(kernel)
-            return start_kernel(env, warm=True)
+            return start_kernel(env, warm=True, imports=imports)
         if kernel is None or not is_alive(kernel):
             if kernel is not None:
                 release(kernel)
             self.replaced += 1
-            kernel = start_kernel(env, warm=True)
+            kernel = start_kernel(env, warm=True, imports=imports)
         return kernel
 
-    def _spawn(self, env: dict[str, str]) -> Future:
+    def _spawn(self, env: dict[str, str], imports: tuple) -> Future:
         """Start warming a kernel in a daemon thread (never holds up the process's exit)."""
         future: Future = Future()
         previous, self._last = self._last, future
@@ -228,7 +291,7 @@ class WarmKernels:
                 with contextlib.suppress(BaseException):
                     previous.exception()
             try:
-                future.set_result(start_kernel(env, warm=True))
+                future.set_result(start_kernel(env, warm=True, imports=imports))
             except BaseException as exc:  # noqa: BLE001 - handed to whoever takes it
                 future.set_exception(exc)
 
@@ -260,17 +323,22 @@ def _release_result(future: Future) -> None:
 
 
 _POOL: WarmKernels | None = None
+_POOL_PID = 0
 _POOL_LOCK = threading.Lock()
 
 
 def process_pool() -> WarmKernels:
-    """This process's warm pool (made on first use, closed when the process exits)."""
-    global _POOL
+    """This process's warm pool (made on first use, closed when the process exits).
+
+    A forked worker makes its own: the parent's warming threads did not fork with it.
+    """
+    global _POOL, _POOL_PID
     with _POOL_LOCK:
-        if _POOL is None:
+        if _POOL is None or _POOL_PID != os.getpid():
             from multiprocessing import util
 
             _POOL = WarmKernels(warm=os.environ.get("WORKBOOK_WARM_KERNELS", "1") != "0")
+            _POOL_PID = os.getpid()
             # Pool workers end through os._exit (no atexit): multiprocessing's
             # finalizers still run there; atexit covers the main process.
             util.Finalize(_POOL, _POOL.close, exitpriority=10)
@@ -283,5 +351,5 @@ def close_process_pool() -> None:
     global _POOL
     with _POOL_LOCK:
         pool, _POOL = _POOL, None
-    if pool is not None:
+    if pool is not None and _POOL_PID == os.getpid():
         pool.close()

@@ -17,6 +17,7 @@ import os
 import shutil
 import sys
 import tempfile
+from multiprocessing import util
 from pathlib import Path
 
 #: Environment of every report kernel: UTC, fixed hash seed, inline figures.
@@ -80,6 +81,8 @@ def _kernel_home(pid: int) -> Path:
     (home / "ipython").mkdir()
     (home / "idle").mkdir()
     atexit.register(shutil.rmtree, home, True)
+    # Pool workers end through os._exit: only multiprocessing's finalizers run there.
+    util.Finalize(None, shutil.rmtree, args=(home, True), exitpriority=0)
     return home
 
 

@@ -1,4 +1,4 @@
-"""Benchmark (issue 7): report production at scale, ratios measured side by side.
+"""Benchmark (issues 7 and 15): report production at scale, ratios measured side by side.
 
 1. **cache**: ``workbook report`` on the plan into a fresh folder, then again with
    nothing changed: second / first, target at most 0.05.
@@ -6,7 +6,13 @@
    dataset; N = 400 is the full version) with ``--jobs 1`` and ``--jobs 2``:
    speed-up jobs1 / jobs2, target at least 1.7.
 3. **dask**: the same grid on a ``distributed.LocalCluster`` with 2 worker processes
-   (1 thread each) against the 2-worker pool: dask / pool, target at most 1.15.
+   (1 thread each) against the 2-worker pool: dask / pool, target at most 1.10.
+4. **split**: for the ``--jobs 2`` run, where a report's time goes (median and mean
+   per report): waiting in the queue, getting a kernel (0 when a warm one was ready),
+   the analysis (cells), publishing (HTML in the worker, move and index in the
+   parent); beside the wall time per report (run time / N).
+5. **build**: ``workbook report`` on the plan against the naive papermill + nbconvert
+   loop (``benchmarks/report_build.py``), target at most 0.25.
 
 Every run goes through the ``workbook`` command line into its own temporary reports
 folder with ``--force`` where a fresh build is meant.
@@ -20,7 +26,7 @@ Usage::
 
     .venv/bin/python benchmarks/report_scale.py [--n 400] [--plan config/reports.yml]
         [--notebook notebooks/01_region_profile.ipynb] [--dataset demo]
-        [--skip cache,pool,dask]
+        [--skip cache,pool,dask,build]
 """
 
 from __future__ import annotations
@@ -36,15 +42,30 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-TARGETS = {"cache": 0.05, "pool": 1.7, "dask": 1.15}
+TARGETS = {"cache": 0.05, "pool": 1.8, "dask": 1.10, "build": 0.25}
+#: Per-report timings written by the runner (``WORKBOOK_TIMINGS``), in print order.
+PHASES = (
+    ("wait_s", "waiting"),
+    ("kernel_s", "kernel"),
+    ("cells_s", "analysis"),
+    ("render_s", "publish (worker: HTML)"),
+    ("publish_s", "publish (parent: move, index)"),
+)
 
 
-def workbook_report(plan: Path, reports: Path, dataset: str, *extra: str) -> tuple[float, dict]:
-    """Run ``workbook report``; return seconds and the statuses of the index."""
-    from analysis.report.runner import KERNEL_ENV
+def workbook_report(
+    plan: Path, reports: Path, dataset: str, *extra: str, timings: Path | None = None
+) -> tuple[float, dict]:
+    """Run ``workbook report``; return seconds and the statuses of the index.
+
+    With ``timings``, the runner appends one JSON line per report there.
+    """
+    from analysis.report.kernel import KERNEL_ENV
 
     env = {**os.environ, **KERNEL_ENV, "WORKBOOK_ROOT": str(ROOT),
            "WORKBOOK_REPORTS_DIR": str(reports)}  # fmt: skip
+    if timings is not None:
+        env["WORKBOOK_TIMINGS"] = str(timings)
     command = [str(BIN / "workbook"), "report", "--plan", str(plan), "--dataset", dataset, *extra]
     cpu_before = _children_cpu()
     started = time.perf_counter()
@@ -61,6 +82,44 @@ def workbook_report(plan: Path, reports: Path, dataset: str, *extra: str) -> tup
     for entry in state["entries"].values():
         statuses[entry["status"]] = statuses.get(entry["status"], 0) + 1
     return elapsed, statuses
+
+
+def print_split(timings: Path, wall: float) -> None:
+    """Median and mean seconds per report of each phase, beside the wall time per report."""
+    import statistics
+
+    rows = [json.loads(line) for line in timings.read_text().splitlines() if line.strip()]
+    if not rows:
+        print("  split: no timings recorded")
+        return
+    warm = sum(1 for r in rows if r.get("kernel_warm"))
+    print(f"  split of {len(rows)} reports ({warm} met a warm kernel); wall time per report "
+          f"{wall / len(rows):.2f} s (run time / N)")  # fmt: skip
+    durations = [r["duration_s"] for r in rows if r.get("duration_s") is not None]
+    print(f"    {'in the worker (duration)':<32} median {statistics.median(durations):6.2f} s"
+          f"  mean {statistics.fmean(durations):6.2f} s")  # fmt: skip
+    for key, label in PHASES:
+        values = [r[key] for r in rows if r.get(key) is not None]
+        if values:
+            print(f"    {label:<32} median {statistics.median(values):6.2f} s"
+                  f"  mean {statistics.fmean(values):6.2f} s")  # fmt: skip
+
+
+def measure_build(plan: Path, dataset: str, tmp: Path) -> float:
+    """``workbook report`` on the plan / the naive papermill + nbconvert loop."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    import report_build
+
+    from analysis.report.inputs import kreis_codes
+    from analysis.report.plan import load_plan
+
+    jobs = load_plan(plan, dataset=dataset, kreis_codes=kreis_codes)
+    (tmp / "naive").mkdir()
+    naive = report_build.run_naive(jobs, tmp / "naive")
+    ours = report_build.run_ours(plan, dataset, None, tmp / "ours")
+    print(f"build: ours {ours:.1f} s, naive papermill + nbconvert {naive:.1f} s "
+          f"({len(jobs)} reports)")  # fmt: skip
+    return ours / naive
 
 
 def machine_baseline(seconds: float = 2.0) -> float:
@@ -99,7 +158,7 @@ def grid_plan(folder: Path, plan: Path, notebook: Path, dataset: str, n: int) ->
     """Write a plan with one run of ``notebook`` per Kreis (the first ``n``)."""
     import yaml
 
-    from analysis.report.runner import kreis_codes
+    from analysis.report.inputs import kreis_codes
 
     declared = yaml.safe_load(plan.read_text(encoding="utf-8")) or {}
     base: dict = {}
@@ -141,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
                         default=ROOT / "notebooks" / "01_region_profile.ipynb")  # fmt: skip
     parser.add_argument("--dataset", default="demo", choices=["demo", "official"])
     parser.add_argument("--n", type=int, default=400, help="region profiles in the grid")
-    parser.add_argument("--skip", default="", help="comma-separated: cache, pool, dask")
+    parser.add_argument("--skip", default="", help="comma-separated: cache, pool, dask, build")
     args = parser.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     results: dict[str, float] = {}
@@ -169,8 +228,10 @@ def main(argv: list[str] | None = None) -> int:
         if "pool" not in skip:
             one, s1 = workbook_report(grid, tmp / "jobs1", args.dataset, "--force", "--jobs", "1")
             print(f"pool: --jobs 1 {one:.1f} s {s1}")
-            two, s2 = workbook_report(grid, tmp / "jobs2", args.dataset, "--force", "--jobs", "2")
+            two, s2 = workbook_report(grid, tmp / "jobs2", args.dataset, "--force", "--jobs", "2",
+                                      timings=tmp / "timings.jsonl")  # fmt: skip
             print(f"pool: --jobs 2 {two:.1f} s {s2}")
+            print_split(tmp / "timings.jsonl", two)
             results["pool"] = one / two
         if "dask" not in skip:
             from distributed import LocalCluster
@@ -188,11 +249,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"dask: LocalCluster 2 workers {dask:.1f} s {sd}")
             results["dask"] = dask / two
 
+        if "build" not in skip:
+            results["build"] = measure_build(args.plan, args.dataset, tmp)
+
     print(f"load average now {os.getloadavg()[0]:.1f}")
     labels = {
         "cache": ("second run / first run", "<="),
         "pool": ("--jobs 1 / --jobs 2 (speed-up)", ">="),
         "dask": ("dask LocalCluster / pool", "<="),
+        "build": ("workbook report / naive loop", "<="),
     }
     for key, value in results.items():
         label, sense = labels[key]

@@ -107,3 +107,46 @@ def test_params_file_keeps_dates_as_strings_and_reports_yaml_errors(tmp_path):
     listy.write_text(json.dumps([1, 2]))
     with pytest.raises(InputError, match="mapping"):
         load_params_file(listy)
+
+
+def test_choices_and_ranges_come_from_the_declaration(tmp_path):
+    source = (
+        "from typing import Literal\n"
+        'mode: Literal["fast", "exact"] = "fast"  # how to compute\n'
+        'colour: str = "red"  # one of: red, green, blue\n'
+        'lang: str = "de"  # "de" (German) or "en" (English)\n'
+        'label: str = "x"  # free text, e.g. "Göttingen"\n'
+        "share: float = 0.5  # a share, range: 0..1\n"
+        "top_n: int = 10  # rows to show\n"
+        "offset: int = 0  # an offset, range: -5..\n"
+    )
+    params = {p.name: p for p in read_parameters(_notebook(tmp_path, source))}
+    assert params["mode"].choices == ("fast", "exact") and params["mode"].type_name == "str"
+    assert params["colour"].choices == ("red", "green", "blue")
+    assert params["lang"].choices == ("de", "en")
+    assert params["label"].choices == ()
+    assert params["share"].bounds == (0.0, 1.0)
+    assert params["top_n"].bounds == (1.0, None)
+    declared = list(params.values())
+    assert validate(declared, {"mode": "exact", "share": "1", "offset": "-5"})["offset"] == -5
+    for values, message in [
+        ({"mode": "slow"}, "'mode': expected one of fast, exact, got 'slow'"),
+        ({"colour": "pink"}, "'colour': expected one of red, green, blue"),
+        ({"lang": "fr"}, "'lang': expected one of de, en"),
+        ({"share": "1.5"}, "'share': expected a number from 0 to 1, got 1.5"),
+        ({"share": "nan"}, "'share': expected a finite number"),
+        ({"top_n": "-5"}, "'top_n': expected a number >= 1, got -5"),
+        ({"offset": "-6"}, "'offset': expected a number >= -5"),
+    ]:
+        with pytest.raises(ParameterError, match=message):
+            validate(declared, values)
+
+
+def test_dates_named_date_lie_before_as_of(tmp_path):
+    source = (
+        'start_date: str = "2023-04-01"  # when it began\nas_of: str = "2025-12-31"  # snapshot\n'
+    )
+    declared = read_parameters(_notebook(tmp_path, source))
+    assert validate(declared, {"start_date": "2025-12-30"})["start_date"] == "2025-12-30"
+    with pytest.raises(ParameterError, match="'start_date': expected a date before as_of"):
+        validate(declared, {"as_of": "2023-01-01"})

@@ -137,18 +137,47 @@ def test_plan_expands_grids_and_validates_before_running(tmp_path, monkeypatch):
 
 
 def test_a_kernel_that_dies_while_starting_is_retried_once(tmp_path, reports_tmp, monkeypatch):
-    import papermill as pm
+    from analysis.report import warm
 
     notebook = _write_notebook(tmp_path / "tiny.ipynb")
-    real = pm.execute_notebook
+    real = warm.WarmKernels.take
     calls = []
 
-    def flaky(*args, **kwargs):
+    def flaky(self, *args, **kwargs):
         calls.append(1)
         if len(calls) == 1:
             raise RuntimeError("Kernel died before replying to kernel_info")
-        return real(*args, **kwargs)
+        return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(pm, "execute_notebook", flaky)
+    monkeypatch.setattr(warm.WarmKernels, "take", flaky)
     counts = run_jobs([_job(notebook)], n_jobs=1, store=ReportStore(reports_tmp))
     assert counts["ok"] == 1 and len(calls) == 2
+
+
+def test_kernels_keep_no_ipython_history_anywhere(tmp_path, reports_tmp, monkeypatch):
+    """Cell sources (injected parameters included) must not land in ~/.ipython."""
+    from analysis.report.kernel import kernel_home
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("IPYTHONDIR", raising=False)
+    notebook = _write_notebook(tmp_path / "tiny.ipynb")
+    nb = nbformat.read(notebook, 4)
+    nb.cells.append(
+        nbformat.v4.new_code_cell(
+            "import IPython\n"
+            "analysis.record('history_enabled', IPython.get_ipython().history_manager.enabled)"
+        )
+    )
+    nbformat.write(nb, notebook)
+
+    counts = run_jobs([_job(notebook)], n_jobs=1, store=ReportStore(reports_tmp))
+
+    assert counts["ok"] == 1
+    state = json.loads((reports_tmp / "index.json").read_text())
+    (entry,) = state["entries"].values()
+    assert entry["runs"][-1]["figures"]["history_enabled"] is False
+    for folder in (home, reports_tmp, kernel_home()):
+        assert not list(folder.rglob("history.sqlite*")), folder
+    assert not [p for p in (home / ".ipython").rglob("*") if p.is_file()]

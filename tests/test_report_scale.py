@@ -23,9 +23,11 @@ import pytest
 
 from analysis import cli
 from analysis.errors import InputError, ParameterError
-from analysis.report import runner
+from analysis.report import cache, runner
+from analysis.report import store as store_module
+from analysis.report.cache import Fingerprints
 from analysis.report.plan import Job, load_plan, parameter_slug
-from analysis.report.runner import Fingerprints, ReportStore, run_jobs
+from analysis.report.runner import ReportStore, run_jobs
 
 KREISE = {"03101", "03102", "03103", "09162", "09184"}
 
@@ -191,7 +193,7 @@ class _FakeWorker:
             "status": status,
             "error": "cell 3: ValueError: boom" if self.fail else "",
             "run_id": spec["run_id"],
-            "started_at": runner.utc_now(),
+            "started_at": cache.utc_now(),
             "duration_s": 0.1,
             "attempts": 1,
             "cache_key": spec["cache_key"],
@@ -436,7 +438,7 @@ def _enospc(*args, **kwargs):
 
 def test_full_disk_at_start_is_a_clear_error_and_exit_2(project, worker, monkeypatch, capsys):
     plan = _plan(project, "reports:\n  - name: p\n    notebook: profile.ipynb\n")
-    monkeypatch.setattr(runner, "_atomic_write", _enospc)
+    monkeypatch.setattr(store_module, "atomic_write_text", _enospc)
 
     code = cli.main(["report", "--plan", str(plan), "--dataset", "demo", "--jobs", "1"])
 
@@ -454,13 +456,13 @@ def test_full_disk_while_publishing_stops_the_run_with_exit_2(project, worker, m
     good_page = next((project / "reports" / "p").iterdir()) / "report.html"
     before = good_page.read_bytes()
     index_before = (project / "reports" / "index.json").read_text()
-    real_copy = runner.shutil.copyfile
-    monkeypatch.setattr(runner.shutil, "copyfile", _enospc)
+    real_copy = store_module.shutil.copyfile
+    monkeypatch.setattr(store_module.shutil, "copyfile", _enospc)
 
     code = cli.main([*args, "--force"])
 
     err = capsys.readouterr().err
-    monkeypatch.setattr(runner.shutil, "copyfile", real_copy)
+    monkeypatch.setattr(store_module.shutil, "copyfile", real_copy)
     assert code == 2 and "No space left on device" in err and "Traceback" not in err
     assert str(project / "reports") in err
     assert good_page.read_bytes() == before, "the last good page survives"
@@ -475,7 +477,7 @@ def test_read_only_reports_folder_is_a_clear_error(project, worker, monkeypatch,
     def denied(path, text):
         raise OSError(errno.EROFS, "Read-only file system", str(path))
 
-    monkeypatch.setattr(runner, "_atomic_write", denied)
+    monkeypatch.setattr(store_module, "atomic_write_text", denied)
     code = cli.main(["report", "--plan", str(plan), "--dataset", "demo", "--jobs", "1"])
     err = capsys.readouterr().err
     assert code == 2 and str(reports) in err and "Read-only file system" in err
@@ -636,19 +638,19 @@ def _kernels_under(folder: Path) -> list:
 
 _STOP_IDLE_WORKERS = """
 import multiprocessing, signal, sys
-from analysis.report import runner
+from analysis.report import executors, runner
 
 def handlers():
     return signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
 
 def idle(ready):
-    runner._worker_signals()  # the pool's initializer
+    executors.worker_signals()  # the pool's initializer
     ready.set()
     signal.pause()
 
-with runner._sigterm_as_interrupt():
+with runner.sigterm_as_interrupt():
     # The pool's workers get the handlers ...
-    pool = runner.new_worker_pool(2)
+    pool = executors.new_worker_pool(2)
     print(pool.submit(handlers).result() == (signal.SIG_IGN, signal.SIG_DFL))
     pool.shutdown(wait=True)
     # ... and a forked worker with them dies quietly when the parent stops it.

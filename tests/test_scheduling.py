@@ -197,3 +197,25 @@ def test_the_scheduled_command_exists_and_is_documented():
     readme = (DOCS / "README.md").read_text()
     for needle in ("make report", "WORKBOOK_NOTIFY", "WORKBOOK_NOTIFY_ON", "keep", "130"):
         assert needle in readme
+
+
+def test_make_help_documents_every_phony_target():
+    if not shutil.which("make"):
+        pytest.skip("make not installed")
+    done = subprocess.run(["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    phony = re.search(r"^\.PHONY:(.*)$", (ROOT / "Makefile").read_text(), re.M).group(1).split()
+    listed = dict(re.findall(r"^\s+make (\S+)\s+(.+)$", done.stdout, re.M))
+    assert sorted(listed) == sorted(phony), done.stdout
+    assert all(len(text) > 10 for text in listed.values())
+
+
+def test_make_lab_runs_as_root_and_says_where_to_start():
+    import os
+
+    if not shutil.which("make"):
+        pytest.skip("make not installed")
+    done = subprocess.run(["make", "-n", "lab"], cwd=ROOT, capture_output=True, text=True)
+    command = next(line for line in done.stdout.splitlines() if "jupyter lab" in line)
+    assert ("--allow-root" in command) == (os.geteuid() == 0)
+    assert "notebooks/explore/" in done.stdout

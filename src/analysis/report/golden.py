@@ -41,11 +41,11 @@ def refresh(path: Path) -> None:
     import nbformat
     import papermill as pm
 
-    from analysis.report.runner import KERNEL_ENV, KERNEL_NAME, _private_kernelspec
+    from analysis.report.kernel import KERNEL_ENV, KERNEL_NAME, private_kernelspec
 
     os.environ.update(KERNEL_ENV)
     with tempfile.TemporaryDirectory() as tmp:
-        _private_kernelspec(Path(tmp) / "jupyter")
+        private_kernelspec(Path(tmp) / "jupyter")
         out = Path(tmp) / "executed.ipynb"
         pm.execute_notebook(
             str(path), str(out), kernel_name=KERNEL_NAME, cwd=str(path.parent), progress_bar=False

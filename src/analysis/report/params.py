@@ -12,6 +12,9 @@ Meaning is inferred from the name, so notebooks need no extra markup:
 - ``region``, ``compare_to`` and names ending in ``_region`` or ``_kreis``: a Kreis
   code (five digits) that exists in the chosen dataset;
 - ``as_of`` and names ending in ``_date``: an ISO date ``YYYY-MM-DD``.
+
+Choices of categorical parameters, ranges of numbers, formats and the order of
+dates follow the rules of :mod:`analysis.report.param_rules`.
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis.errors import InputError, ParameterError
+from analysis.files import read_small_text
 from analysis.paths import DATASETS
+from analysis.report import param_rules
 
 _TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool, "list": list}
 
@@ -37,6 +42,10 @@ class Parameter:
     type_name: str
     default: object
     help: str
+    #: Allowed values of a categorical parameter (empty: any value of its type).
+    choices: tuple = ()
+    #: ``(minimum, maximum)`` of a number (``None``: open end); empty for others.
+    bounds: tuple = ()
 
     @property
     def kind(self) -> str:
@@ -83,15 +92,11 @@ def read_parameters(notebook: str | Path) -> list[Parameter]:
     # Plain JSON, not nbformat: importing nbformat's validator costs ~2 s, and a bad
     # parameter must be reported within a second or two.
     try:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(path, "notebook not found") from None
+        nb = json.loads(read_small_text(path, "notebook"))
     except json.JSONDecodeError as exc:
         raise InputError(
             path, f"not a notebook (invalid JSON: {exc.msg})", line=exc.lineno, column=exc.colno
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"cannot read notebook: {exc}") from None
     if not isinstance(nb, dict):
         raise InputError(path, "not a notebook (expected a JSON object)")
     _, source = _parameters_cell(nb, path)
@@ -102,6 +107,8 @@ def read_parameters(notebook: str | Path) -> list[Parameter]:
         raise InputError(path, f"parameters cell: {exc.msg}", line=exc.lineno) from None
     found: list[Parameter] = []
     for node in tree.body:
+        if _is_literal_import(node):
+            continue
         if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)):
             raise InputError(
                 path,
@@ -109,38 +116,82 @@ def read_parameters(notebook: str | Path) -> list[Parameter]:
                 '`region: str = "03159"  # help`',
                 line=node.lineno,
             )
-        type_name = ast.unparse(node.annotation)
-        base = type_name.split("[", 1)[0]
-        if base not in _TYPES:
-            raise InputError(
-                path,
-                f"parameters cell: type {type_name!r} of {node.target.id!r} is not one of "
-                f"{', '.join(_TYPES)}",
-                line=node.lineno,
-            )
-        try:
-            default = ast.literal_eval(node.value) if node.value is not None else None
-        except ValueError:
-            raise InputError(
-                path,
-                f"parameters cell: the default of {node.target.id!r} must be a literal",
-                line=node.lineno,
-            ) from None
-        line_text = lines[node.lineno - 1]
-        help_text = line_text.split("#", 1)[1].strip() if "#" in line_text else ""
-        found.append(Parameter(node.target.id, base, default, help_text))
+        found.append(_declared(node, lines[node.lineno - 1], path))
     return found
+
+
+def _is_literal_import(node: ast.stmt) -> bool:
+    """``from typing import Literal`` (needed by ``Literal[...]`` annotations)."""
+    return (
+        isinstance(node, ast.ImportFrom)
+        and node.module == "typing"
+        and [a.name for a in node.names] == ["Literal"]
+    )
+
+
+def _literal_values(annotation: ast.expr) -> tuple:
+    """The values of a ``Literal[...]`` annotation (empty for any other annotation)."""
+    if not (isinstance(annotation, ast.Subscript) and ast.unparse(annotation.value) == "Literal"):
+        return ()
+    values = ast.literal_eval(annotation.slice)
+    return tuple(values) if isinstance(values, tuple) else (values,)
+
+
+def _declared(node: ast.AnnAssign, line_text: str, path: Path) -> Parameter:
+    name = node.target.id
+    try:
+        literal = _literal_values(node.annotation)
+    except ValueError:
+        raise InputError(
+            path, f"parameters cell: Literal[...] of {name!r} must list literals", line=node.lineno
+        ) from None
+    type_name = type(literal[0]).__name__ if literal else ast.unparse(node.annotation)
+    base = type_name.split("[", 1)[0]
+    if base not in _TYPES:
+        raise InputError(
+            path,
+            f"parameters cell: type {type_name!r} of {name!r} is not one of "
+            f"{', '.join(_TYPES)} or Literal[...]",
+            line=node.lineno,
+        )
+    try:
+        default = ast.literal_eval(node.value) if node.value is not None else None
+    except ValueError:
+        raise InputError(
+            path, f"parameters cell: the default of {name!r} must be a literal", line=node.lineno
+        ) from None
+    help_text = line_text.split("#", 1)[1].strip() if "#" in line_text else ""
+    return Parameter(
+        name,
+        base,
+        default,
+        help_text,
+        param_rules.infer_choices(help_text, default, literal),
+        param_rules.infer_bounds(name, base, help_text),
+    )
 
 
 def format_parameters(parameters: Iterable[Parameter]) -> str:
     """A table of parameters for the terminal."""
-    rows = [("name", "type", "default", "help")]
-    rows += [(p.name, p.type_name, json.dumps(p.default), p.help) for p in parameters]
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    rows = [("name", "type", "default", "allowed", "help")]
+    rows += [
+        (p.name, p.type_name, json.dumps(p.default, ensure_ascii=False), _allowed(p), p.help)
+        for p in parameters
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
     return "\n".join(
-        f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}".rstrip()
-        for r in rows
-    )
+        "  ".join(f"{r[i]:<{widths[i]}}" for i in range(4)) + f"  {r[4]}".rstrip() for r in rows
+    ).replace("  \n", "\n")
+
+
+def _allowed(parameter: Parameter) -> str:
+    if parameter.choices:
+        return "|".join(map(str, parameter.choices))
+    if parameter.bounds:
+        return param_rules.describe_bounds(parameter.bounds).replace("a number ", "")
+    if parameter.name == "currency":
+        return "ISO 4217 code"
+    return {"kreis": "Kreis AGS", "date": "YYYY-MM-DD"}.get(parameter.kind, "")
 
 
 _TRUE = {"true", "yes", "1", "on"}
@@ -256,6 +307,10 @@ def validate(
             raise ParameterError(p.name, f"expected one of {', '.join(DATASETS)}, got {value!r}")
         if p.kind == "date":
             _check_date(p.name, value)
+        param_rules.check_choice(p.name, value, p.choices)
+        param_rules.check_bounds(p.name, value, p.bounds)
+        param_rules.check_format(p.name, value)
+    param_rules.check_date_order(final, [p.name for p in parameters if p.kind == "date"])
     kreis_params = [p for p in parameters if p.kind == "kreis"]
     if kreis_params and kreis_codes is not None:
         dataset = str(final.get("dataset", "demo"))
@@ -283,10 +338,7 @@ def load_params_file(path: str | Path) -> dict[str, object]:
     import yaml
 
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(path, f"cannot read parameter file: {exc.strerror}") from None
+    text = read_small_text(path, "parameter file")
     try:
         data = yaml.load(text, Loader=_NoDatesLoader)  # noqa: S506 - safe loader subclass
     except yaml.YAMLError as exc:

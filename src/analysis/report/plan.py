@@ -37,19 +37,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis.errors import InputError, ParameterError
+from analysis.files import read_small_text
 from analysis.paths import project_root
 from analysis.report.diff import diff_settings
 from analysis.report.params import read_parameters, validate
+from analysis.report.plan_schema import check_plan
 
 DEFAULT_KEEP = 20
 DEFAULT_HEARTBEAT_S = 30.0
-#: Settings allowed at the top of a plan and (all but heartbeat) per report.
+#: Settings allowed at the top of a plan and per report.
 SETTINGS = ("keep", "diff", "timeout", "heartbeat")
-#: Input folders of a dataset (see :func:`analysis.paths.dataset_dir`) a report may need.
-INPUT_FOLDERS = ("official", "firms", "crm")
-TOP_LEVEL_KEYS = {"dataset", "reports", "description", *SETTINGS}
-REPORT_KEYS = {"name", "notebook", "parameters", "grid", "demo", "official", "description",
-               "requires", *SETTINGS}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -154,13 +151,8 @@ def plan_settings(declared: dict, path: Path, where: str = "plan") -> dict:
         except ValueError as exc:
             raise InputError(path, str(exc)) from None
     for key in ("timeout", "heartbeat"):
-        if key in declared and declared[key] is not None:
-            value = declared[key]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise InputError(
-                    path, f"{where}: {key} must be a number of seconds > 0, got {value!r}"
-                )
-            found[key] = value
+        if declared.get(key) is not None:
+            found[key] = declared[key]
     return found
 
 
@@ -199,9 +191,7 @@ def load_plan(
 
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(path, f"cannot read plan: {exc.strerror}") from None
+        data = yaml.safe_load(read_small_text(path, "plan"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(
@@ -209,17 +199,8 @@ def load_plan(
             f"not valid YAML: {getattr(exc, 'problem', exc)}",
             line=mark.line + 1 if mark else None,
         ) from None
-    if not isinstance(data, dict) or not isinstance(data.get("reports"), list):
-        raise InputError(path, "expected a mapping with a list under 'reports'")
-    unknown_top = set(data) - TOP_LEVEL_KEYS
-    if unknown_top:
-        raise InputError(
-            path,
-            f"unknown top-level key(s) {', '.join(sorted(map(str, unknown_top)))}; "
-            f"expected {', '.join(sorted(TOP_LEVEL_KEYS))}",
-        )
+    check_plan(data, path)
     defaults_settings = plan_settings(data, path)
-    codes = kreis_codes or (lambda _ds: set())
     names = [r.get("name") for r in data["reports"] if isinstance(r, dict)]
     if only:
         missing = [n for n in only if n not in names]
@@ -229,47 +210,38 @@ def load_plan(
             )
     jobs: list[Job] = []
     seen: set[str] = set()
-    root = project_root()
-    for index, entry in enumerate(data["reports"], start=1):
-        if not isinstance(entry, dict) or "name" not in entry or "notebook" not in entry:
-            raise InputError(path, f"report #{index}: needs 'name' and 'notebook'")
+    for entry in data["reports"]:
         name = str(entry["name"])
         if name in seen:
             raise InputError(path, f"report {name!r} is listed twice")
         seen.add(name)
-        if only and name not in only:
-            continue
-        unknown_keys = set(entry) - REPORT_KEYS
-        if unknown_keys:
-            raise InputError(
-                path, f"report {name!r}: unknown key(s) {', '.join(sorted(unknown_keys))}"
-            )
-        options = {**defaults_settings, **plan_settings(entry, path, f"report {name!r}")}
-        requires = entry.get("requires") or []
-        if not isinstance(requires, list) or not set(requires) <= set(INPUT_FOLDERS):
-            raise InputError(
-                path,
-                f"report {name!r}: requires must be a list of {', '.join(INPUT_FOLDERS)}, "
-                f"got {requires!r}",
-            )
-        if requires:
-            options["requires"] = list(requires)
-        notebook = (root / entry["notebook"]).resolve()
-        if not notebook.is_file():
-            raise InputError(path, f"report {name!r}: notebook {entry['notebook']} not found")
-        declared = read_parameters(notebook)
-        defaults = {p.name: p.default for p in declared}
-        base = dict(entry.get("parameters") or {})
-        base.update(entry.get(dataset) or {})
-        for combo in _expand_grid(entry.get("grid") or {}, codes, dataset, path):
-            values = {**base, **combo}
-            if "dataset" in defaults:
-                values["dataset"] = dataset
-            try:
-                final = validate(declared, values, kreis_codes=kreis_codes)
-            except ParameterError as exc:
-                raise ParameterError(
-                    exc.name, f"{exc.reason} (report {name!r} in {path})"
-                ) from None
-            jobs.append(Job(name, notebook, final, parameter_slug(final, defaults), dict(options)))
+        if not only or name in only:
+            options = {**defaults_settings, **plan_settings(entry, path, f"report {name!r}")}
+            jobs.extend(_entry_jobs(entry, options, path, dataset, kreis_codes))
+    return jobs
+
+
+def _entry_jobs(entry: dict, options: dict, path: Path, dataset: str, kreis_codes) -> list[Job]:
+    """The jobs of one report entry: its grid expanded, every parameter set validated."""
+    name = str(entry["name"])
+    if entry.get("requires"):
+        options["requires"] = list(entry["requires"])
+    notebook = (project_root() / entry["notebook"]).resolve()
+    if not notebook.is_file():
+        raise InputError(path, f"report {name!r}: notebook {entry['notebook']} not found")
+    declared = read_parameters(notebook)
+    defaults = {p.name: p.default for p in declared}
+    base = dict(entry.get("parameters") or {})
+    base.update(entry.get(dataset) or {})
+    codes = kreis_codes or (lambda _ds: set())
+    jobs = []
+    for combo in _expand_grid(entry.get("grid") or {}, codes, dataset, path):
+        values = {**base, **combo}
+        if "dataset" in defaults:
+            values["dataset"] = dataset
+        try:
+            final = validate(declared, values, kreis_codes=kreis_codes)
+        except ParameterError as exc:
+            raise ParameterError(exc.name, f"{exc.reason} (report {name!r} in {path})") from None
+        jobs.append(Job(name, notebook, final, parameter_slug(final, defaults), dict(options)))
     return jobs

@@ -1,0 +1,64 @@
+"""The datasets a report runs on: which one, its Kreis codes, and missing input folders."""
+
+from __future__ import annotations
+
+from analysis.errors import InputError, ParameterError
+from analysis.paths import DATASETS, dataset_dir, project_root
+from analysis.report.plan import Job
+
+
+def kreis_codes(dataset: str) -> set[str]:
+    """Valid Kreis codes of a dataset, for parameter validation.
+
+    Raises
+    ------
+    ParameterError
+        When the dataset has not been generated or fetched yet.
+    """
+    from analysis import regions
+
+    try:
+        codes = regions.known_kreis_codes(dataset)
+    except (FileNotFoundError, InputError) as exc:
+        hint = "run `workbook demo`" if dataset == "demo" else "run `workbook data fetch`"
+        raise ParameterError(
+            "dataset", f"the {dataset} dataset is not available ({exc}); {hint}"
+        ) from None
+    return set(codes)
+
+
+def official_available() -> bool:
+    """True when the official regional statistics have been fetched."""
+    from analysis import regions
+
+    try:
+        return bool(regions.known_kreis_codes("official"))
+    except (FileNotFoundError, InputError, ValueError):
+        return False
+
+
+def resolve_dataset(choice: str | None) -> str:
+    """``auto`` (or None) → official when fetched, else demo."""
+    if choice in (None, "auto"):
+        return "official" if official_available() else "demo"
+    if choice not in DATASETS:
+        raise ParameterError("dataset", f"expected auto, demo or official, got {choice!r}")
+    return choice
+
+
+def missing_inputs(job: Job) -> list[str]:
+    """Input folders a job ``requires`` that are absent or empty in its dataset."""
+    dataset = str(job.parameters.get("dataset", "demo"))
+    if dataset not in DATASETS:
+        return []
+    root = dataset_dir(dataset)
+    missing = []
+    for folder in job.options.get("requires", ()):
+        path = root / folder
+        if not path.is_dir() or not any(p.is_file() for p in path.rglob("*")):
+            try:
+                shown = str(path.relative_to(project_root())) + "/"
+            except ValueError:
+                shown = f"{path}/"
+            missing.append(shown)
+    return missing

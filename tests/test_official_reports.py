@@ -156,6 +156,11 @@ def test_official_key_figures_at_package_level(official_root, monkeypatch):
     dates = kreise.attrs["indicator_dates"]
     assert dates["population_share_change_longrun_pct"] == "2015-12-31 → 2024-12-31"
     assert dates["abitur_share_pct"] == "2023"
+    from analysis.regions.longrun import describe_longrun
+
+    sentence = describe_longrun(kreise, "03159")
+    assert "Zensus-2011" in sentence and "Zensus-2022" in sentence
+    assert "82,175,684 → 83,577,140" in sentence and "Göttingen" in sentence
 
 
 def test_every_2015_classic_table_lands_on_todays_400_kreise(monkeypatch, tmp_path):

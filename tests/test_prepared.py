@@ -178,3 +178,17 @@ def test_the_same_bytes_elsewhere_share_the_cache_but_keep_their_path(tmp_path, 
 
     assert len(CALLS) == 1
     assert frame.attrs["path"] == str(second)
+
+
+def test_postcode_table_through_the_cache_is_the_same_and_noted(demo_root, cache, monkeypatch):
+    import analysis.notebook
+    from analysis.sources.official.plz import read_plz, read_plz_prepared
+
+    path = demo_root / "official" / "plz_osm" / "zuordnung_plz_ort.csv"
+    read_plz_prepared(path)
+    monkeypatch.setattr(analysis.notebook._SESSION, "inputs", {})
+
+    frame = read_plz_prepared(path)
+
+    pd.testing.assert_frame_equal(frame, read_plz(path))
+    assert [Path(item["path"]).name for item in analysis.notebook.noted_inputs()] == [path.name]

@@ -609,3 +609,12 @@ def test_every_indicator_with_data_has_a_reference_date(demo_root):
     assert set(dates) == set(with_data) - {"area_km2"}
     assert dates["employees_per_1000"] == "2024-06-30"
     assert dates["population_change_pct"] == "2023-12-31 → 2024-12-31"
+
+
+def test_without_an_older_table_the_long_run_says_why(demo_root):
+    from analysis.regions.longrun import describe_longrun
+
+    kreise = load_kreis_indicators("demo", root=demo_root)
+
+    assert kreise.attrs["longrun"] == {}
+    assert describe_longrun(kreise).startswith("No long-run change")

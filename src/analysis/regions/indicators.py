@@ -104,12 +104,11 @@ INDICATORS: tuple[str, ...] = (
 #: ``regions.profile.PROFILE_INDICATORS``): column → (label, unit).
 INDICATOR_LABELS: dict[str, tuple[str, str]] = {
     "population_share_change_longrun_pct": (
-        "Change of the share of Germany's population since 2015 (today's territory, "
-        "each year on its own census basis)",
+        "Long-run change of the share of Germany's population (today's territory)",
         "%",
     ),
     "population_longrun_start": (
-        "Inhabitants 2015 on today's territory (Zensus 2011 basis)",
+        "Inhabitants at the long-run start (today's territory)",
         "persons",
     ),
 }

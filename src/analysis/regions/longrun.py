@@ -179,3 +179,56 @@ def harmonized_classic_tables(official: str | Path) -> dict[str, pd.DataFrame]:
             continue
         out[code] = harmonize(frame, years.pop(), kind, crosswalk)
     return out
+
+
+def describe_longrun(indicators: pd.DataFrame, region: str | None = None) -> str:
+    """A Markdown sentence on the long-run change and the census break (or why absent).
+
+    Parameters
+    ----------
+    indicators : DataFrame
+        From :func:`~analysis.regions.indicators.load_kreis_indicators`.
+    region : str, optional
+        Kreis code whose share change is named.
+
+    Returns
+    -------
+    str
+    """
+    info = indicators.attrs.get("longrun") or {}
+    if not info:
+        return (
+            "No long-run change: this dataset has no older population table "
+            "(classic 12411) with the BBSR crosswalk."
+        )
+    text = (
+        f"Long-run change {info['start']} → {info['end']} on today's "
+        f"{info['n_kreise_start']} Kreise (BBSR crosswalk, population weights). "
+    )
+    if info["basis_start"] != info["basis_end"]:
+        text += (
+            f"{info['start'][:4]} rests on the {_basis(info['basis_start'])} basis and "
+            f"{info['end'][:4]} on the {_basis(info['basis_end'])} basis, so each Kreis is "
+            "compared by its share of Germany's population (the national census revision "
+            "cancels out). "
+        )
+    text += (
+        f"Germany: {info['germany_start']:,.0f} → {info['germany_end']:,.0f} "
+        f"({info['germany_change_pct_mixed_bases']:+.1f} %"
+        + (
+            ", real change and census revision together)."
+            if info["basis_start"] != info["basis_end"]
+            else ")."
+        )
+    )
+    if region is not None:
+        row = indicators.set_index("ags").loc[region]
+        text += (
+            f" {row['name']}: share {row['population_share_longrun_start_pct']:.3f} % → "
+            f"{row['population_share_pct']:.3f} % ({row['population_share_change_longrun_pct']:+.1f} %)."
+        )
+    return text
+
+
+def _basis(base: str) -> str:
+    return {"zensus2011": "Zensus-2011", "zensus2022": "Zensus-2022"}.get(base, base)

@@ -311,3 +311,50 @@ def white_space_sentence(ranked: pd.DataFrame, names: pd.Series | None = None) -
         top = "; ".join(str(names.get(c, c)) for c in ranked["ags"].head(3))
         text += f" Largest shortfall: {top}."
     return text
+
+
+def plottable(
+    frame: pd.DataFrame,
+    *,
+    threshold: int = 5,
+    count_col: str = "observed",
+    dependent: Sequence[str] = ("ratio", "ratio_ci_low", "ratio_ci_high", "observed"),
+) -> pd.DataFrame:
+    """The funnel-plot points a report may draw: none that reveal a hidden count.
+
+    A point (E, O/E) gives O = E x (O/E), and the white-space table publishes E, so a
+    Kreis whose count is hidden in the tables (below ``threshold``, zeros included,
+    as :func:`publishable` hides it) must not be drawn either. Its ``dependent``
+    columns become NaN (plotting libraries skip NaN) and ``shown`` is False.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        :attr:`PotentialModel.frame` (``expected``, ``observed``, ``ratio``).
+    threshold : int
+    count_col : str
+        The count that decides.
+    dependent : sequence of str
+        Columns derived from the count (present ones are blanked).
+
+    Returns
+    -------
+    DataFrame
+        A copy with ``shown``; ``attrs["n_hidden"]`` and ``attrs["note"]`` (say it
+        under the figure).
+    """
+    if count_col not in frame.columns:
+        raise ParameterError("count_col", f"no column {count_col!r} in the frame")
+    shown = frame[count_col].astype(float) >= threshold
+    blank = {c: frame[c].where(shown) for c in dependent if c in frame.columns}
+    out = frame.assign(**blank, shown=shown.to_numpy())
+    hidden = int((~shown & frame.get("expected", frame[count_col]).notna()).sum())
+    out.attrs = {
+        **frame.attrs,
+        "n_hidden": hidden,
+        "note": (
+            f"{hidden} Kreise with fewer than {threshold} customers (including none) are not "
+            "drawn: their point would reveal the count hidden in the tables."
+        ),
+    }
+    return out

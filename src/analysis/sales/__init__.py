@@ -42,6 +42,7 @@ from analysis.sales.win_rate import (
     its_series,
     monthly_win_rate,
     publishable,
+    publishable_teams,
     win_rate_before_after,
     win_rate_by_team,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "monthly_win_rate",
     "proportion_difference",
     "publishable",
+    "publishable_teams",
     "quarantine_summary",
     "wilson_interval",
     "win_rate_before_after",

@@ -273,3 +273,73 @@ def test_bad_parameters_raise_parameter_error():
         its.segmented_regression(data, intervention="not a date")
     with pytest.raises(ParameterError, match="seasonality"):
         its.segmented_regression(data, intervention=T0, seasonality="weekly")
+
+
+# --------------------------------------------------------------------------- threats
+
+
+def _deals(rows):
+    """rows: (close_date, is_closed, is_won, type)"""
+    return pd.DataFrame(rows, columns=["close_date", "is_closed", "is_won", "type"]).assign(
+        lead_source=""
+    )
+
+
+def test_mix_shift_adjusted_change_by_hand():
+    from analysis.sales import mix_shift
+
+    rows = (
+        [("2023-01-10", True, i < 5, "A") for i in range(10)]
+        + [("2023-01-10", True, i < 1, "B") for i in range(10)]
+        + [("2023-06-10", True, i < 15, "A") for i in range(30)]
+        + [("2023-06-10", True, i < 2, "B") for i in range(10)]
+    )
+
+    table = mix_shift(_deals(rows), unification_date=T0, columns=["type"])
+
+    summary = table.attrs["summary"].set_index("column").loc["type"]
+    # crude: 17/40 - 6/20 = 0.125; pre mix 50/50: (0.5 + 0.2)/2 - (0.5 + 0.1)/2 = 0.05
+    assert summary["crude_change"] == pytest.approx(0.125)
+    assert summary["adjusted_change"] == pytest.approx(0.05)
+    a = table.set_index("category").loc["A"]
+    assert (a["share_pre"], a["share_post"]) == pytest.approx((0.5, 0.75))
+    assert 0 < summary["p_value"] < 1
+
+
+def test_late_losses_bound_the_recent_win_rate():
+    from analysis.sales import late_losses
+
+    rows = (
+        [("2025-11-05", True, i < 4, "A") for i in range(10)]
+        + [("2025-11-20", False, False, "A") for _ in range(6)]
+        + [("2025-12-05", True, i < 2, "A") for i in range(4)]
+        + [("2026-02-01", False, False, "A")]  # close date after as_of: not overdue
+    )
+
+    out = late_losses(_deals(rows), as_of="2025-12-31", months=2).set_index("month")
+
+    nov = out.loc[pd.Timestamp("2025-11-01")]
+    assert (nov["n_closed"], nov["n_won"], nov["n_overdue"]) == (10, 4, 6)
+    assert nov["win_rate_if_lost"] == pytest.approx(4 / 16)
+    assert out.attrs["n_overdue"] == 6
+    assert out.attrs["max_drop"] == pytest.approx(0.4 - 0.25)
+    assert out.attrs["share_overdue"] == pytest.approx(6 / 20)
+
+
+def test_ramp_in_check_recovers_a_phased_in_change():
+    from analysis.sales import ramp_in_check
+
+    data = series(level=0.0, noise=0.0, season=False)
+    months = data["month"]
+    i0 = int(np.flatnonzero(months >= T0)[0])
+    phase = np.clip((np.arange(len(data)) - i0 + 1) / 6, 0, 1) * (np.arange(len(data)) >= i0)
+    data = data.assign(y=data["y"] + 0.06 * phase)
+
+    table = ramp_in_check(data, intervention=T0, seasonality="none", method="ols").set_index(
+        "ramp_in_months"
+    )
+
+    assert table.loc[6, "level_change"] == pytest.approx(0.06, abs=1e-9)
+    assert table.loc[6, "rss"] == pytest.approx(0.0, abs=1e-12)
+    assert table.loc[0, "rss"] > 1e-4  # the jump model does not fit a phase-in
+    assert table.loc[0, "level_change"] < 0.06

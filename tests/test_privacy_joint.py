@@ -401,3 +401,21 @@ def test_attacker_cannot_recover_a_hidden_team_row_of_the_demo(demo_crm):
     assert (only_primary.groupby("period")["n_won"].apply(lambda s: (s == "x").sum()) == 1).any()
     exposed, sens = _attack_team_table(only_primary, totals, teams)
     assert not protection_check(exposed, sens)["protected"].all()
+
+
+def test_suppression_pattern_keeps_the_whole_range_of_every_small_cell():
+    from analysis.privacy import disclosure_intervals, suppression_pattern
+
+    rng = np.random.default_rng(21)
+    for trial in range(15):
+        shape = (rng.integers(2, 5), rng.integers(2, 6))
+        counts = pd.DataFrame(rng.integers(0, 30, shape) * (rng.random(shape) < 0.8))
+        counts.iloc[0, 0] = rng.integers(1, 5)
+
+        table, primary, complementary = suppression_pattern(counts)
+
+        intervals = disclosure_intervals(counts, primary | complementary)
+        flat_primary = primary.to_numpy().ravel()[(primary | complementary).to_numpy().ravel()]
+        small = intervals[flat_primary & (intervals["value"] > 0)]
+        assert (small["lower"] <= 1 + 1e-6).all(), (trial, small)
+        assert (small["upper"] >= 4 - 1e-6).all(), (trial, small)

@@ -91,7 +91,10 @@ def suppression_pattern(
     hide anything), until no hidden cell is determined by the published cells and
     totals - checked exactly with the null space of the additive relations, and
     with linear programming for non-negativity (a cycle through an empty cell can
-    pin a value) when at most 400 cells are hidden. Meant for report tables (up to
+    pin a value, or narrow a small cell's range) when at most 400 cells are hidden:
+    the feasible interval of every primary cell must keep the whole suppression
+    range (``1 .. threshold - 1``, from 0 with ``include_zeros``), as
+    :func:`analysis.privacy.protection_check` requires. Meant for report tables (up to
     a few hundred cells); for a Kreis map merge sparse Kreise into larger regions
     instead.
 
@@ -153,7 +156,12 @@ def suppression_pattern(
         if not exposed:
             # Non-negativity can pin a cell that linear algebra leaves free (a cycle
             # through an empty cell); check with linear programming on small tables.
-            exposed = _pinned(flat, cells, relations) if len(cells) <= 400 else []
+            need = (0.0 if include_zeros else 1.0, float(threshold - 1))
+            exposed = (
+                _pinned(flat, cells, relations, primary=primary, need=need)
+                if len(cells) <= 400
+                else []
+            )
             pinned = True
         if not exposed:
             break
@@ -215,8 +223,20 @@ def _protect_one(
     return False
 
 
-def _pinned(flat: np.ndarray, cells: list[int], relations) -> list[int]:
-    """Hidden cells whose value the published cells fix, given non-negative counts."""
+def _pinned(
+    flat: np.ndarray,
+    cells: list[int],
+    relations,
+    *,
+    primary: set[int] | None = None,
+    need: tuple[float, float] | None = None,
+) -> list[int]:
+    """Hidden cells the published cells fix, or (primary cells) narrow below ``need``.
+
+    A primary cell is exposed when its feasible interval (non-negative counts) no
+    longer contains the whole suppression range ``need`` (e.g. 1-4): a published
+    table that leaves a small cell only the values 3-7 tells the reader it is 3 or 4.
+    """
     if not cells:
         return []
     from scipy.optimize import linprog
@@ -243,8 +263,14 @@ def _pinned(flat: np.ndarray, cells: list[int], relations) -> list[int]:
         objective[k] = 1.0
         low = linprog(objective, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
         high = linprog(-objective, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
-        if low.status == 0 and high.status == 0 and (-high.fun - low.fun) < 0.5:
+        if low.status != 0:
+            continue
+        upper = np.inf if high.status == 3 else -high.fun
+        if upper - low.fun < 0.5:
             out.append(cell)
+        elif primary is not None and need is not None and cell in primary:
+            if low.fun > need[0] + 1e-6 or upper < need[1] - 1e-6:
+                out.append(cell)
     return out
 
 

@@ -93,7 +93,12 @@ def locate_accounts(
 
     Uses :func:`analysis.territory.allocate_plz`: a postcode in one Kreis gives that
     Kreis; a postcode spanning several Kreise splits the account (equally, or by the
-    population of its Gemeinden when ``weight`` is given). Accounts abroad (country
+    population of its Gemeinden when ``weight`` is given). Limitation: the weight is
+    the population of each *whole* Gemeinde the postcode touches, not of the part of
+    the Gemeinde inside the postcode area (the PLZ file has no such overlap), so a
+    postcode that covers a corner of a large city gives that city's Kreis too large
+    a share. It affects only the accounts in postcodes spanning several Kreise
+    (``summary.attrs["n_split"]``); reports should state that number. Accounts abroad (country
     or postcode), without a postcode, with an invalid postcode, with a postcode the
     map does not know or that lies in no current Kreis come back in ``unplaced``.
 

@@ -445,12 +445,64 @@ def test_region_standing():
     standing = region_standing(models, data, top).iloc[0]
     assert standing["density_rank"] == 1 and standing["density_percentile"] == 100.0
     mu = models.predictions.set_index("ags").loc[top, "expected_negbin"]
-    assert standing["expected_negbin"] == pytest.approx(mu)
-    assert standing["observed_to_expected"] == pytest.approx(standing["hc_count"] / mu)
-    assert standing["interval_low"] <= mu <= standing["interval_high"]
+    in_sample = region_standing(models, data, top, leave_one_out=False).iloc[0]
+    assert in_sample["expected_negbin"] == pytest.approx(mu)
+    assert standing["expected_in_sample"] == pytest.approx(mu)
+    # leave one out: the top Kreis no longer pulls its own expectation up
+    assert standing["expected_negbin"] < mu
+    assert standing["observed_to_expected"] == pytest.approx(
+        standing["hc_count"] / standing["expected_negbin"]
+    )
+    assert standing["interval_low"] <= standing["expected_negbin"] <= standing["interval_high"]
     assert standing["verdict"] in {"above", "within", "below"}
     with pytest.raises(KeyError, match="not in the table"):
         region_standing(models, data, "nope")
+
+
+def test_a_kreis_alone_in_its_land_is_judged_out_of_sample_and_flagged():
+    data = _simulate(5, n=200, lands=4)
+    # a city state: one Kreis in Land 99 with far more champions than its size implies
+    city = data.iloc[[0]].assign(ags="99000", land_code="99", hc_count=60.0)
+    data = pd.concat([data.iloc[1:], city], ignore_index=True)
+    data = data.assign(hc_per_100k=data["hc_count"] / data["population"] * 1e5)
+    models = fit_count_models(data)
+
+    in_sample = region_standing(models, data, "99000", leave_one_out=False).iloc[0]
+    loo = region_standing(models, data, "99000").iloc[0]
+
+    # in sample, its own Land dummy fits it exactly: always "within"
+    assert in_sample["expected_negbin"] == pytest.approx(60.0, rel=1e-3)
+    assert in_sample["verdict"] == "within"
+    # out of sample (no Land effects: its Land has no other Kreis) it stands out
+    assert loo["verdict"] == "above" and loo["expected_negbin"] < 20
+    assert "without Land effects" in loo["note"]
+    assert loo["leverage"] == pytest.approx(1.0, abs=1e-6) and loo["high_leverage"]
+    ordinary = region_standing(models, data, data["ags"].iloc[5]).iloc[0]
+    assert ordinary["leverage"] < 0.2 and not ordinary["high_leverage"]
+
+
+def test_leverage_is_the_glm_hat_value_by_qr():
+    data = _simulate(6, n=120, lands=3)
+    data = data.assign(hc_per_100k=data["hc_count"] / data["population"] * 1e5)
+    models = fit_count_models(data)
+    alpha = float(models.overdispersion["alpha"].iloc[0])
+    frame = models.predictions
+    x = pd.get_dummies(frame["land_code"], prefix="land", dtype=float)
+    x = x.drop(columns=f"land_{models.reference_land}")
+    x.insert(0, "mint", mint_log_indicator(frame["mint_students_per_1000"]))
+    x.insert(0, "const", 1.0)
+    mu = frame["expected_negbin"].to_numpy()
+    # hat values of the IRLS weighted design: squared row norms of Q of sqrt(W) X
+    q, _ = np.linalg.qr(x.to_numpy() * np.sqrt(mu / (1 + alpha * mu))[:, None])
+    hat = (q**2).sum(axis=1)
+    assert hat.sum() == pytest.approx(x.shape[1])  # trace = number of parameters
+
+    levs = [
+        region_standing(models, data, code, leave_one_out=False).iloc[0]["leverage"]
+        for code in frame["ags"].iloc[[3, 7, 50]]
+    ]
+
+    assert levs == pytest.approx(hat[[3, 7, 50]], rel=1e-8)
 
 
 # --------------------------------------------------------------------------- plot

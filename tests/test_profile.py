@@ -35,9 +35,10 @@ def kreise():
 def test_rank_percentile_and_median_by_hand(kreise):
     profile = region_profile(kreise, "01003")
     row = profile.loc["MINT students per 1,000 inhabitants"]
-    # values 10, 30, 20, 20: 01003 ties with 01004 for rank 2 ("min" ties); 1 of 4 lower
+    # values 10, 30, 20, 20: 01003 ties with 01004 for rank 2 ("min" ties); mid-rank
+    # percentile: (1 lower + 0.5 * 2 tied) / 4 = 50
     assert row["value"] == 20.0 and row["rank"] == 2 and row["of"] == 4
-    assert row["percentile"] == pytest.approx(25.0)
+    assert row["percentile"] == pytest.approx(50.0)
     assert row["germany_median"] == pytest.approx(20.0)
     assert profile.loc["Inhabitants", "rank"] == 4  # 50,000 is the smallest of four
 
@@ -59,8 +60,9 @@ def test_side_by_side_percentiles_by_hand(kreise):
     table = side_by_side(kreise, "01001", "01004")
     row = table.loc["Employees at workplace per 1,000 inhabitants"]
     assert row["Germany (median)"] == 450.0  # of 500, 400, 300, 600
-    assert row["Aland percentile"] == pytest.approx(50.0)  # 400 and 300 are lower
-    assert row["Dheim percentile"] == pytest.approx(75.0)
+    # mid-rank: (2 lower + 0.5 * itself) / 4 = 62.5; Dheim (3 lower + 0.5) / 4 = 87.5
+    assert row["Aland percentile"] == pytest.approx(62.5)
+    assert row["Dheim percentile"] == pytest.approx(87.5)
     text = describe_comparison(table, "Aland", "Dheim")
     assert "trails Dheim" in text and "employees at workplace" in text
     assert "inhabitants per" not in text

@@ -618,3 +618,67 @@ def test_without_an_older_table_the_long_run_says_why(demo_root):
 
     assert kreise.attrs["longrun"] == {}
     assert describe_longrun(kreise).startswith("No long-run change")
+
+
+# --------------------------------------------------------------------------- specialisation
+
+
+def test_specialisation_quotient_by_hand_and_the_per_inhabitant_index_apart():
+    from analysis.regions import (
+        midrank_percentile,
+        per_inhabitant_index,
+        specialisation_quotient,
+        specialisation_quotient_from_share,
+    )
+
+    frame = pd.DataFrame(
+        {
+            "ags": ["01001", "01002", "01003"],
+            "mint_students": [400.0, 0.0, 2000.0],
+            "students_total": [1000.0, 0.0, 8000.0],
+            "population": [100_000.0, 200_000.0, 400_000.0],
+            "mint_employment_share_pct": [10.0, 20.0, 5.0],
+            "employees": [100.0, 100.0, 200.0],
+        }
+    )
+
+    sq = specialisation_quotient(frame)
+    per = per_inhabitant_index(frame)
+    emp = specialisation_quotient_from_share(frame)
+
+    # Germany: 2400 / 9000 = 0.2667 MINT share; 01001: 0.40 / 0.2667 = 1.5
+    assert sq["01001"] == pytest.approx(1.5)
+    assert sq["01003"] == pytest.approx(0.25 / (2400 / 9000))
+    assert np.isnan(sq["01002"])  # no students: no share
+    # per inhabitant: 400/100k over 2400/700k = 1.1667 — a different quantity
+    assert per["01001"] == pytest.approx((400 / 100_000) / (2400 / 700_000))
+    # employment: national share (10*100 + 20*100 + 5*200) / 400 = 10 %
+    assert emp.tolist() == pytest.approx([1.0, 2.0, 0.5])
+    # mid-rank percentiles: a value shared by 3 of 5 gets 30
+    values = pd.Series([0.0, 0.0, 0.0, 1.0, 2.0])
+    assert midrank_percentile(values).tolist() == pytest.approx([30, 30, 30, 70, 90])
+
+
+def test_peer_groups_and_nearest_peers_use_one_standardisation():
+    from analysis.regions import standardize
+    from analysis.regions.clusters import peer_groups
+
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame(
+        {
+            "ags": [f"{i:05d}" for i in range(60)],
+            "a": rng.lognormal(0, 1.2, 60),  # skewed and non-negative: log1p
+            "b": rng.normal(0, 1, 60),
+        }
+    )
+    z = standardize(frame, ["a", "b"])
+    assert z.attrs["transform"] == {"a": "log1p", "b": "none"}
+
+    groups = peer_groups(frame, ["a", "b"], k=3)
+
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    labels = fcluster(linkage(z.to_numpy(), method="ward"), t=3, criterion="maxclust")
+    # the same partition (up to renumbering) as Ward on standardize()'s z-scores
+    pairs = set(zip(groups.tolist(), labels.tolist(), strict=True))
+    assert len(pairs) == 3

@@ -327,6 +327,54 @@ def _elasticity(coefficients: pd.DataFrame, model: str, level: float) -> Elastic
     )
 
 
+def _nb_coefficient(models: CountModels, term: str) -> float:
+    coef = models.coefficients
+    row = coef[(coef["model"] == "negbin") & (coef["term"] == term)]
+    return float(row["coef"].iloc[0]) if len(row) else 0.0
+
+
+def _leverage(models: CountModels, region: str, key: str, land: str = "land_code") -> float:
+    """Hat value of the Kreis in the NB2 GLM (IRLS weights ``mu / (1 + alpha mu)``)."""
+    frame = models.predictions
+    x = {"Intercept": np.ones(len(frame)), MINT_TERM: mint_log_indicator(frame[_INDICATOR])}
+    if models.land_effects:
+        for code in sorted(frame[land].astype("str").unique()):
+            if code != models.reference_land:
+                x[f"land[{code}]"] = (frame[land].astype("str") == code).to_numpy(float)
+    design = np.column_stack(list(x.values()))
+    mu = frame["expected_negbin"].to_numpy(float)
+    alpha = float(models.overdispersion["alpha"].iloc[0])
+    w = mu / (1 + alpha * mu)
+    info = design.T @ (design * w[:, None])
+    i = int(np.flatnonzero(frame[key].astype("str").to_numpy() == region)[0])
+    return float(w[i] * design[i] @ np.linalg.solve(info, design[i]))
+
+
+def _loo_fit(models: CountModels, kreis_counts: pd.DataFrame, region: str, key: str):
+    """Refit without the Kreis; the expected count for it and a note on the refit."""
+    row = kreis_counts[kreis_counts[key].astype("str") == region].iloc[0]
+    rest = kreis_counts[kreis_counts[key].astype("str") != region]
+    land = "land_code" if models.land_effects else None
+    note = "model refitted without this Kreis"
+    if (
+        land is not None
+        and not ((rest[land].astype("str") == str(row[land])) & (rest["hc_count"] > 0)).any()
+    ):
+        land = None
+        note = "refitted without this Kreis and without Land effects (its Land has no other data)"
+    refit = fit_count_models(rest, land=land, shift=models.shift, cov_type=models.cov_type)
+    eta = _nb_coefficient(refit, "Intercept") + _nb_coefficient(refit, MINT_TERM) * float(
+        mint_log_indicator(np.array([row[_INDICATOR]]), models.shift)[0]
+    )
+    if land is not None and str(row[land]) != refit.reference_land:
+        eta += _nb_coefficient(refit, f"land[{row[land]}]")
+    mu = float(row["population"]) * np.exp(eta)
+    return mu, float(refit.overdispersion["alpha"].iloc[0]), note
+
+
+_INDICATOR = "mint_students_per_1000"
+
+
 def region_standing(
     models: CountModels,
     kreis_counts: pd.DataFrame,
@@ -334,27 +382,39 @@ def region_standing(
     *,
     key: str = "ags",
     interval: float = 0.9,
+    leave_one_out: bool = True,
 ) -> pd.DataFrame:
     """Where one Kreis stands: observed against expected champions, and its rank.
+
+    The expectation comes from the model refitted *without* the Kreis (leave one
+    out): compared with its own in-sample fit a Kreis is partly compared with itself,
+    and a Kreis that is alone in its Land (Berlin, Hamburg) is fitted exactly by
+    its Land effect and would always read "as expected". Without other Kreise of its
+    Land the refit drops the Land effects. ``leverage`` is the Kreis's hat value in
+    the full fit; ``high_leverage`` flags values above ``3 p / n`` or 0.5.
 
     Parameters
     ----------
     models : CountModels
     kreis_counts : pandas.DataFrame
-        From :func:`count_by_kreis` (all Kreise, for the density rank).
+        From :func:`count_by_kreis` (all Kreise, for the density rank; with
+        ``population``, ``mint_students_per_1000`` and ``land_code`` for the refit).
     region : str
         The Kreis code.
     key : str
     interval : float
         Probability of the negative binomial prediction interval for the count.
+    leave_one_out : bool
+        False: the in-sample expectation (the former behaviour).
 
     Returns
     -------
     pandas.DataFrame
         One row: ``region``, ``hc_count``, ``hc_per_100k``, ``density_rank`` (1 =
         highest), ``kreise``, ``density_percentile``, ``expected_negbin``,
-        ``observed_to_expected``, ``interval_low``, ``interval_high`` and ``verdict``
-        (``"above"``, ``"within"``, ``"below"`` the model's expectation).
+        ``expected_in_sample``, ``observed_to_expected``, ``interval_low``,
+        ``interval_high``, ``verdict`` (``"above"``, ``"within"``, ``"below"``),
+        ``leverage``, ``high_leverage`` and ``note``.
 
     Raises
     ------
@@ -376,28 +436,45 @@ def region_standing(
         "kreise": len(ranked),
         "density_percentile": float((ranked["hc_per_100k"] <= row["hc_per_100k"]).mean() * 100),
     }
-    if len(pred):
-        mu = float(pred["expected_negbin"].iloc[0])
-        alpha = float(models.overdispersion["alpha"].iloc[0])
-        size = 1.0 / alpha
-        dist = stats.nbinom(size, size / (size + mu))
-        low, high = dist.ppf((1 - interval) / 2), dist.ppf(0.5 + interval / 2)
-        verdict = (
-            "above" if row["hc_count"] > high else "below" if row["hc_count"] < low else "within"
+    if not len(pred):
+        nan = np.nan
+        return pd.DataFrame(
+            [
+                out
+                | dict.fromkeys(
+                    (
+                        "expected_negbin",
+                        "expected_in_sample",
+                        "observed_to_expected",
+                        "interval_low",
+                        "interval_high",
+                        "leverage",
+                    ),
+                    nan,
+                )
+                | {"verdict": "not in the model", "high_leverage": False, "note": ""}
+            ]
         )
-        out |= {
-            "expected_negbin": mu,
-            "observed_to_expected": float(row["hc_count"]) / mu if mu > 0 else np.nan,
-            "interval_low": float(low),
-            "interval_high": float(high),
-            "verdict": verdict,
-        }
-    else:
-        out |= {
-            "expected_negbin": np.nan,
-            "observed_to_expected": np.nan,
-            "interval_low": np.nan,
-            "interval_high": np.nan,
-            "verdict": "not in the model",
-        }
+    in_sample = float(pred["expected_negbin"].iloc[0])
+    alpha = float(models.overdispersion["alpha"].iloc[0])
+    mu, note = in_sample, "in-sample fit"
+    if leave_one_out:
+        mu, alpha, note = _loo_fit(models, kreis_counts, region, key)
+    size = 1.0 / max(alpha, 1e-8)
+    dist = stats.nbinom(size, size / (size + mu))
+    low, high = dist.ppf((1 - interval) / 2), dist.ppf(0.5 + interval / 2)
+    verdict = "above" if row["hc_count"] > high else "below" if row["hc_count"] < low else "within"
+    leverage = _leverage(models, region, key)
+    p = int((models.coefficients["model"] == "negbin").sum())
+    out |= {
+        "expected_negbin": mu,
+        "expected_in_sample": in_sample,
+        "observed_to_expected": float(row["hc_count"]) / mu if mu > 0 else np.nan,
+        "interval_low": float(low),
+        "interval_high": float(high),
+        "verdict": verdict,
+        "leverage": leverage,
+        "high_leverage": bool(leverage > min(3 * p / models.n, 0.5)),
+        "note": note,
+    }
     return pd.DataFrame([out])

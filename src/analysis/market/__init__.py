@@ -8,6 +8,16 @@ customers), :mod:`~analysis.market.matching` (firm-to-account name matching) and
 
 from __future__ import annotations
 
+from analysis.market.limits import (
+    FUNNEL_LEVELS,
+    count_quantile_limit,
+    count_tail_probabilities,
+    funnel_curve,
+    funnel_limits,
+    poisson_quantile_limit,
+    poisson_tail_probabilities,
+    ratio_interval,
+)
 from analysis.market.not_customers import (
     accounts_for_matching,
     champion_coverage_by_land,
@@ -19,27 +29,22 @@ from analysis.market.not_customers import (
 )
 from analysis.market.potential import (
     COVARIATES,
-    FUNNEL_LEVELS,
     STATUS_LABELS,
     LocatedAccounts,
     PotentialModel,
     account_outcomes,
     choose_exposure,
     fit_potential,
-    funnel_curve,
-    funnel_limits,
     kreis_frame,
     locate_accounts,
     observed_by_kreis,
-    poisson_quantile_limit,
-    poisson_tail_probabilities,
-    ratio_interval,
 )
 from analysis.market.white_space import (
     count_table,
     location_sentence,
     location_table,
     model_sentence,
+    plottable,
     publishable,
     white_space,
     white_space_sentence,
@@ -62,6 +67,8 @@ __all__ = [
     "firm_key",
     "firms_for_matching",
     "fit_potential",
+    "count_quantile_limit",
+    "count_tail_probabilities",
     "funnel_curve",
     "funnel_limits",
     "kreis_frame",
@@ -72,6 +79,7 @@ __all__ = [
     "observed_by_kreis",
     "poisson_quantile_limit",
     "poisson_tail_probabilities",
+    "plottable",
     "publishable",
     "ratio_interval",
     "white_space",

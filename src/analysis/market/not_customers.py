@@ -212,9 +212,22 @@ def count_text(n: float, threshold: int = 5) -> str:
 
 
 def champion_sentence(
-    not_customers: pd.DataFrame, evaluation: dict | None = None, n_flagged: int = 0
+    not_customers: pd.DataFrame,
+    evaluation: dict | None = None,
+    n_flagged: int = 0,
+    *,
+    threshold: int = 5,
 ) -> str:
     """Champions served and not served, and how well matching did against a truth.
+
+    The statuses partition the list (customers + undecided + not yet customers =
+    all), so printing the total, the undecided and the not-customer counts would
+    reveal a hidden customer count as their difference. When the customer count is
+    below ``threshold`` the sentence therefore merges customers and undecided firms
+    into one number, and when even that number is below ``threshold`` it gives the
+    not-customer count only as "all but fewer than ``threshold``". Whatever is
+    printed leaves every customer count from 0 to ``threshold - 1`` possible
+    (checked in the tests with :func:`analysis.privacy.protection_check`).
 
     Parameters
     ----------
@@ -224,21 +237,37 @@ def champion_sentence(
         :func:`analysis.market.matching.evaluate_matches` against the demo truth.
     n_flagged : int
         Ambiguous firms of the whole list (all definitions), for the review note.
+        Shown only when the customer count is shown.
+    threshold : int
+        Smallest customer count printed.
     """
     a = not_customers.attrs
     n = a["n_champions"]
     served = a["n_customers"]
-    share = f" ({served / n:.0%})" if n and served >= 5 else ""
-    text = (
-        f"Of {n:,} Hidden Champions ({a['definition']}), {count_text(served)} are customers"
-        f"{share}, {a['n_ambiguous']:,} could not be decided (flagged for review, not shown) and "
-        f"{a['n_not_customers']:,} are not yet customers"
-    )
+    undecided = a["n_ambiguous"]
+    open_ = a["n_not_customers"]
+    head = f"Of {n:,} Hidden Champions ({a['definition']}), "
+    if served >= threshold:
+        text = (
+            head + f"{served:,} are customers ({served / n:.0%}), {undecided:,} could not be "
+            f"decided (flagged for review, not shown) and {open_:,} are not yet customers"
+        )
+    elif served + undecided >= threshold:
+        text = (
+            head + f"{open_:,} are not yet customers; the other {served + undecided:,} are "
+            f"customers or could not be decided (fewer than {threshold} of them are customers, "
+            "so the split is not shown)"
+        )
+    else:
+        text = (
+            head + f"all but fewer than {threshold} are not yet customers (the few others are "
+            "customers or could not be decided; not shown)"
+        )
     if len(not_customers):
         top = not_customers.iloc[0]
         text += f"; the largest of them by revenue is {top['firm']} ({top['kreis']})"
     text += "."
-    if n_flagged:
+    if n_flagged and served >= threshold:
         text += f" {n_flagged:,} firms of the list await a manual check of their match."
     if evaluation is not None:
         text += (

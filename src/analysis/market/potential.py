@@ -9,12 +9,18 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import stats
 
 from analysis.errors import ParameterError
-
-#: Funnel levels drawn and flagged: about 2 and 3 standard deviations.
-FUNNEL_LEVELS: tuple[float, float] = (0.95, 0.998)
+from analysis.market.limits import (
+    FUNNEL_LEVELS,
+    check_level,
+    count_tail_probabilities,
+    dispersion_used,
+    funnel_limits,
+    level_tag,
+    ratio_interval,
+)
 
 #: Default covariates of :func:`fit_potential` (see :func:`kreis_frame`).
 COVARIATES: tuple[str, ...] = ("hc_log", "mint_log")
@@ -87,7 +93,12 @@ def locate_accounts(
 
     Uses :func:`analysis.territory.allocate_plz`: a postcode in one Kreis gives that
     Kreis; a postcode spanning several Kreise splits the account (equally, or by the
-    population of its Gemeinden when ``weight`` is given). Accounts abroad (country
+    population of its Gemeinden when ``weight`` is given). Limitation: the weight is
+    the population of each *whole* Gemeinde the postcode touches, not of the part of
+    the Gemeinde inside the postcode area (the PLZ file has no such overlap), so a
+    postcode that covers a corner of a large city gives that city's Kreis too large
+    a share. It affects only the accounts in postcodes spanning several Kreise
+    (``summary.attrs["n_split"]``); reports should state that number. Accounts abroad (country
     or postcode), without a postcode, with an invalid postcode, with a postcode the
     map does not know or that lies in no current Kreis come back in ``unplaced``.
 
@@ -299,114 +310,6 @@ def kreis_frame(
     return out
 
 
-# --------------------------------------------------------------------------- funnel limits
-
-
-def check_level(level: float) -> None:
-    if not 0 < level < 1:
-        raise ParameterError("level", f"expected a probability in (0, 1), got {level!r}")
-
-
-def poisson_quantile_limit(expected, p: float) -> np.ndarray:
-    """The p-quantile of Poisson(expected), interpolated to a continuous value.
-
-    With ``r`` the smallest integer whose cumulative probability ``F(r)`` reaches
-    ``p``, the limit is ``r - (F(r) - p) / (F(r) - F(r - 1))`` (Spiegelhalter 2005,
-    *Funnel plots for comparing institutional performance*, Stat Med 24:1185,
-    appendix A.1.2), floored at 0. At values of ``expected`` where ``F`` crosses ``p``
-    exactly the limit is the integer quantile.
-
-    Parameters
-    ----------
-    expected : array-like
-        Poisson means (≥ 0).
-    p : float
-        Probability in (0, 1).
-
-    Returns
-    -------
-    ndarray
-    """
-    check_level(p)
-    mu = np.asarray(expected, dtype="float64")
-    r = stats.poisson.ppf(p, mu)
-    f_r = stats.poisson.cdf(r, mu)
-    f_prev = stats.poisson.cdf(r - 1, mu)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        alpha = np.where(f_r > f_prev, (f_r - p) / (f_r - f_prev), 0.0)
-    limit = np.maximum(r - alpha, 0.0)
-    return np.where(mu > 0, limit, 0.0)
-
-
-def funnel_limits(
-    expected, level: float = 0.95, *, dispersion: float | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Control limits for the observed count O of a unit with expected count E.
-
-    Parameters
-    ----------
-    expected : array-like
-        E (≥ 0).
-    level : float
-        Two-sided coverage, e.g. 0.95 or 0.998: a unit on target lies inside with
-        this probability.
-    dispersion : float, optional
-        ``None``: exact Poisson limits (:func:`poisson_quantile_limit` at
-        ``(1 - level) / 2`` and ``(1 + level) / 2``). A number φ: normal limits
-        ``E ± z * sqrt(φ E)`` for overdispersed or non-count outcomes (quasi-Poisson,
-        e.g. revenue), floored at 0.
-
-    Returns
-    -------
-    (lower, upper) : tuple of ndarray
-        On the count scale; divide by E for O/E limits.
-    """
-    check_level(level)
-    mu = np.asarray(expected, dtype="float64")
-    tail = (1 - level) / 2
-    if dispersion is None:
-        return poisson_quantile_limit(mu, tail), poisson_quantile_limit(mu, 1 - tail)
-    z = stats.norm.ppf(1 - tail)
-    half = z * np.sqrt(dispersion * np.maximum(mu, 0))
-    return np.maximum(mu - half, 0.0), mu + half
-
-
-def ratio_interval(observed, expected, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Exact (Garwood) confidence interval of O/E for a Poisson count O.
-
-    ``lower = chi2.ppf(a/2, 2 O) / (2 E)`` (0 when O = 0), ``upper = chi2.ppf(1 -
-    a/2, 2 (O + 1)) / (2 E)`` with ``a = 1 - level``. Non-integer O (share-weighted
-    counts) uses the same formula with fractional degrees of freedom.
-
-    Returns
-    -------
-    (lower, upper) : tuple of ndarray
-        NaN where E is not positive.
-    """
-    check_level(level)
-    o = np.asarray(observed, dtype="float64")
-    e = np.asarray(expected, dtype="float64")
-    a = 1 - level
-    with np.errstate(divide="ignore", invalid="ignore"):
-        low = np.where(o > 0, stats.chi2.ppf(a / 2, 2 * np.maximum(o, 1e-300)) / 2, 0.0)
-        high = stats.chi2.ppf(1 - a / 2, 2 * (o + 1)) / 2
-        valid = e > 0
-        return np.where(valid, low / e, np.nan), np.where(valid, high / e, np.nan)
-
-
-def poisson_tail_probabilities(observed, expected) -> tuple[np.ndarray, np.ndarray]:
-    """One-sided exact p-values ``P(X ≤ O)`` and ``P(X ≥ O)`` for X ~ Poisson(E).
-
-    Computed as regularized incomplete gamma functions, which equal the Poisson sums
-    at integer O and extend them continuously to share-weighted counts.
-    """
-    o = np.asarray(observed, dtype="float64")
-    e = np.asarray(expected, dtype="float64")
-    below = special.gammaincc(o + 1, e)
-    above = np.where(o > 0, special.gammainc(np.maximum(o, 1e-300), e), 1.0)
-    return below, above
-
-
 # --------------------------------------------------------------------------- model
 
 
@@ -428,6 +331,9 @@ class PotentialModel:
         rate_ratio_ci_high``.
     dispersion : float
         Pearson χ² / residual df (≈ 1 for Poisson counts).
+    dispersion_used : float
+        The φ behind every interval, limit and p-value: for counts
+        ``max(1, dispersion)`` (quasi-Poisson), for amounts ``dispersion``.
     excluded : DataFrame
         ``ags``, ``reason`` for Kreise without a usable exposure or covariate.
     outcome, exposure : str
@@ -448,6 +354,7 @@ class PotentialModel:
     count: bool
     level: float
     result: object = field(repr=False, default=None)
+    dispersion_used: float = 1.0
 
     @property
     def n_used(self) -> int:
@@ -489,12 +396,20 @@ def fit_potential(
     count: bool | None = None,
     level: float = 0.95,
 ) -> PotentialModel:
-    """Poisson GLM of an outcome per Kreis with a log-exposure offset; O/E and funnel.
+    """Quasi-Poisson GLM of an outcome per Kreis with a log-exposure offset; O/E and funnel.
 
-    ``log E[O_i] = log(exposure_i) + b0 + sum_k b_k x_ik``. For counts the standard
-    errors are the model's (Poisson); for amounts (``count=False``, e.g. revenue in
-    EUR) the fit is quasi-Poisson: the same point estimates, standard errors scaled
-    by the Pearson dispersion, funnel limits normal with that dispersion.
+    ``log E[O_i] = log(exposure_i) + b0 + sum_k b_k x_ik`` with ``Var O_i = φ E[O_i]``.
+    The point estimates are the Poisson ones; φ is estimated by Pearson χ² / residual
+    df (McCullagh and Nelder 1989, 4.5) and *used*: standard errors and coefficient
+    intervals are scaled by it. For counts φ is floored at 1 (an estimate below 1
+    is not taken as underdispersion) and O/E intervals, funnel limits and tail
+    probabilities come from the exact count distribution with mean E and variance
+    φ E (:mod:`analysis.market.limits`); for amounts (``count=False``, e.g. revenue
+    in EUR) they are normal with variance φ E. Funnel flags are decided on the tail
+    probabilities (``p_below < 0.025`` is "below 95 %"), so that a Kreis on target
+    is flagged at most at the nominal rate. E itself is treated as known (its own
+    uncertainty from the fit is not added: with ~400 Kreise and 3 parameters it is
+    small next to the count noise).
 
     Parameters
     ----------
@@ -557,8 +472,10 @@ def fit_potential(
     with warnings.catch_warnings():
         # non-integer outcomes (share-weighted counts, EUR) are a quasi-likelihood fit
         warnings.simplefilter("ignore", category=RuntimeWarning)
-        fitted = model.fit(scale="X2" if not count else None)
-    dispersion = float(fitted.pearson_chi2 / fitted.df_resid) if fitted.df_resid > 0 else np.nan
+        fitted = model.fit()
+        dispersion = float(fitted.pearson_chi2 / fitted.df_resid) if fitted.df_resid > 0 else np.nan
+        phi = dispersion_used(dispersion) if count else dispersion
+        fitted = model.fit(scale=phi)
 
     names = ["intercept", *covariates]
     ci = np.asarray(fitted.conf_int(alpha=1 - level))
@@ -582,10 +499,10 @@ def fit_potential(
     observed = values[outcome].to_numpy()
     out = frame.assign(observed=observed, expected=expected)
     out = out.assign(ratio=np.where(expected > 0, observed / expected, np.nan))
-    phi = None if count else dispersion
     if count:
-        low, high = ratio_interval(observed, expected, level)
-        p_below, p_above = poisson_tail_probabilities(observed, expected)
+        # scaled Garwood interval: O/φ is treated as Poisson with mean E/φ
+        low, high = ratio_interval(observed / phi, expected / phi, level)
+        p_below, p_above = count_tail_probabilities(observed, expected, phi)
     else:
         z = stats.norm.ppf(1 - (1 - level) / 2)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -596,8 +513,8 @@ def fit_potential(
         p_below, p_above = stats.norm.cdf(zscore), stats.norm.sf(zscore)
     limits = {}
     for lv in FUNNEL_LEVELS:
-        lo, hi = funnel_limits(np.nan_to_num(expected), lv, dispersion=phi)
-        tag = _level_tag(lv)
+        lo, hi = funnel_limits(np.nan_to_num(expected), lv, dispersion=phi, count=count)
+        tag = level_tag(lv)
         limits[f"limit_{tag}_low"] = np.where(use, lo, np.nan)
         limits[f"limit_{tag}_high"] = np.where(use, hi, np.nan)
     out = out.assign(
@@ -619,51 +536,17 @@ def fit_potential(
         count=bool(count),
         level=level,
         result=fitted,
+        dispersion_used=float(phi),
     )
 
 
-def _level_tag(level: float) -> str:
-    """0.95 → "95", 0.998 → "998"."""
-    return f"{level * 100:g}".replace(".", "")
-
-
 def _funnel_flags(frame: pd.DataFrame) -> pd.Series:
-    lo, hi = (_level_tag(lv) for lv in FUNNEL_LEVELS)
-    o = frame["observed"]
+    """Flags from the one-sided tail probabilities (not from the drawn limits)."""
+    lo, hi = ((1 - lv) / 2 for lv in FUNNEL_LEVELS)
+    below, above = frame["p_below"], frame["p_above"]
     flags = np.select(
-        [
-            o < frame[f"limit_{hi}_low"],
-            o < frame[f"limit_{lo}_low"],
-            o > frame[f"limit_{hi}_high"],
-            o > frame[f"limit_{lo}_high"],
-            frame["expected"].notna(),
-        ],
+        [below < hi, below < lo, above < hi, above < lo, frame["expected"].notna()],
         ["below 99.8 %", "below 95 %", "above 99.8 %", "above 95 %", "within"],
         default="not fitted",
     )
     return pd.Series(flags, index=frame.index, dtype="str")
-
-
-def funnel_curve(
-    expected_max: float,
-    levels: Sequence[float] = FUNNEL_LEVELS,
-    *,
-    n: int = 200,
-    dispersion: float | None = None,
-    expected_min: float = 0.05,
-) -> pd.DataFrame:
-    """O/E control limits on a grid of E, for drawing the funnel.
-
-    Returns
-    -------
-    DataFrame
-        ``expected`` and per level ``low_<tag>``, ``high_<tag>`` on the ratio scale
-        (tag: 95, 998).
-    """
-    grid = np.geomspace(max(expected_min, 1e-3), max(expected_max, expected_min * 2), n)
-    out = {"expected": grid}
-    for lv in levels:
-        lo, hi = funnel_limits(grid, lv, dispersion=dispersion)
-        out[f"low_{_level_tag(lv)}"] = lo / grid
-        out[f"high_{_level_tag(lv)}"] = hi / grid
-    return pd.DataFrame(out)

@@ -6,16 +6,14 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis.errors import ParameterError
+from analysis.market.limits import chance_of_flag_below, check_level
 from analysis.market.not_customers import count_text
 from analysis.market.potential import (
     STATUS_LABELS,
     LocatedAccounts,
     PotentialModel,
-    check_level,
-    funnel_limits,
 )
 
 # --------------------------------------------------------------------------- white space
@@ -35,7 +33,9 @@ def white_space(
     ``min_expected``, or by default at least the ``potential_quantile`` of the
     expected values of all fitted Kreise — *and* its coverage is low: the observed
     value lies below the lower control limit at ``level`` (significantly below
-    E), or, when ``max_ratio`` is given, O/E is below it.
+    E: the exact one-sided tail probability ``P(X <= O)`` under the model, with its
+    dispersion, is below ``(1 - level) / 2``), or, when ``max_ratio`` is given, O/E
+    is below it.
 
     Parameters
     ----------
@@ -65,10 +65,10 @@ def white_space(
             raise ParameterError("potential_quantile", f"expected [0, 1], got {potential_quantile}")
         min_expected = float(frame["expected"].quantile(potential_quantile))
     high = frame[frame["expected"] >= min_expected]
-    low_limit, _ = funnel_limits(
-        high["expected"], level, dispersion=None if model.count else model.dispersion
-    )
-    significant = high["observed"].to_numpy() < low_limit
+    tail = (1 - level) / 2
+    phi = model.dispersion_used
+    # decided on the exact tail probability, not on the interpolated drawing limit
+    significant = high["p_below"].to_numpy() < tail
     below_ratio = (
         high["ratio"].to_numpy() < max_ratio - 1e-12
         if max_ratio is not None
@@ -107,14 +107,13 @@ def white_space(
         .astype({"reason": "str"})
     )
     ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
-    # How many Kreise on target would be flagged by these rules by chance alone: a
-    # Kreis is flagged when O < max(limit, max_ratio * E), and P(O < c) for a Poisson
-    # count is P(O <= ceil(c) - 1).
+    # How many Kreise on target would be flagged by these rules by chance alone
+    # (the same count distribution, with the model's dispersion, as the flags).
     if model.count:
-        cut = np.maximum(low_limit, (max_ratio or 0.0) * high["expected"].to_numpy())
-        # (1e-9: a cut that is an integer up to rounding, e.g. 0.7 * 10, stays one)
-        flagged_up_to = np.ceil(cut - 1e-9) - 1
-        by_chance = float(stats.poisson.cdf(flagged_up_to, high["expected"].to_numpy()).sum())
+        cut = (max_ratio or 0.0) * high["expected"].to_numpy()
+        by_chance = float(
+            chance_of_flag_below(high["expected"].to_numpy(), tail, phi, cut=cut).sum()
+        )
     else:
         by_chance = float("nan")
     ranked.attrs = {
@@ -276,11 +275,22 @@ def model_sentence(model: PotentialModel) -> str:
     below = int(flags.get("below 95 %", 0) + flags.get("below 99.8 %", 0))
     above = int(flags.get("above 95 %", 0) + flags.get("above 99.8 %", 0))
     effects = "; ".join(parts) if parts else "no covariates"
+    phi = model.dispersion_used
+    spread = (
+        f"counts vary about {phi:.1f} times as much as pure chance (Poisson) would make them "
+        "vary, and every interval and limit allows for that"
+        if phi > 1.05
+        else "counts vary about as much as pure chance would make them vary"
+    )
     return (
         f"Fitted on {model.n_used} Kreise (exposure: {model.exposure.replace('_', ' ')}; "
-        f"dispersion {model.dispersion:.2f}): {effects}. Outside the 95 % funnel: {below} Kreise "
-        f"below and {above} above expectation (about {0.05 * model.n_used:.0f} would be expected "
-        "by chance alone)."
+        f"dispersion {model.dispersion:.2f}): {effects}. Between Kreise, {spread}. Outside the "
+        f"95 % funnel: {below} Kreise below and {above} above expectation (chance alone would put "
+        f"at most about {0.05 * model.n_used:.0f} there). What the model can tell: where the "
+        "company has clearly fewer or more customers than Kreise of the same size and potential. "
+        "What it cannot tell: why (an association, not a cause), whether a Kreis left unflagged "
+        "is on target (small Kreise have wide limits), or anything about potential the two "
+        "covariates do not measure."
     )
 
 
@@ -311,3 +321,50 @@ def white_space_sentence(ranked: pd.DataFrame, names: pd.Series | None = None) -
         top = "; ".join(str(names.get(c, c)) for c in ranked["ags"].head(3))
         text += f" Largest shortfall: {top}."
     return text
+
+
+def plottable(
+    frame: pd.DataFrame,
+    *,
+    threshold: int = 5,
+    count_col: str = "observed",
+    dependent: Sequence[str] = ("ratio", "ratio_ci_low", "ratio_ci_high", "observed"),
+) -> pd.DataFrame:
+    """The funnel-plot points a report may draw: none that reveal a hidden count.
+
+    A point (E, O/E) gives O = E x (O/E), and the white-space table publishes E, so a
+    Kreis whose count is hidden in the tables (below ``threshold``, zeros included,
+    as :func:`publishable` hides it) must not be drawn either. Its ``dependent``
+    columns become NaN (plotting libraries skip NaN) and ``shown`` is False.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        :attr:`PotentialModel.frame` (``expected``, ``observed``, ``ratio``).
+    threshold : int
+    count_col : str
+        The count that decides.
+    dependent : sequence of str
+        Columns derived from the count (present ones are blanked).
+
+    Returns
+    -------
+    DataFrame
+        A copy with ``shown``; ``attrs["n_hidden"]`` and ``attrs["note"]`` (say it
+        under the figure).
+    """
+    if count_col not in frame.columns:
+        raise ParameterError("count_col", f"no column {count_col!r} in the frame")
+    shown = frame[count_col].astype(float) >= threshold
+    blank = {c: frame[c].where(shown) for c in dependent if c in frame.columns}
+    out = frame.assign(**blank, shown=shown.to_numpy())
+    hidden = int((~shown & frame.get("expected", frame[count_col]).notna()).sum())
+    out.attrs = {
+        **frame.attrs,
+        "n_hidden": hidden,
+        "note": (
+            f"{hidden} Kreise with fewer than {threshold} customers (including none) are not "
+            "drawn: their point would reveal the count hidden in the tables."
+        ),
+    }
+    return out

@@ -18,6 +18,7 @@ from analysis.privacy.disclosure import (
     suppression_pattern,
     team_only,
 )
+from analysis.privacy.dominance import dominance_mask
 from analysis.privacy.ingest import (
     ALLOWED_COLUMNS,
     DENIED_PATTERNS,
@@ -30,8 +31,21 @@ from analysis.privacy.ingest import (
     normalize_name,
     pseudonymize,
 )
+from analysis.privacy.linear import (
+    DisclosureError,
+    PublishedNumbers,
+    assert_protected,
+    feasible_intervals,
+    protection_check,
+)
 
 __all__ = [
+    "DisclosureError",
+    "PublishedNumbers",
+    "assert_protected",
+    "dominance_mask",
+    "feasible_intervals",
+    "protection_check",
     "ALLOWED_COLUMNS",
     "DENIED_PATTERNS",
     "KEY_ENV",

@@ -91,7 +91,10 @@ def suppression_pattern(
     hide anything), until no hidden cell is determined by the published cells and
     totals - checked exactly with the null space of the additive relations, and
     with linear programming for non-negativity (a cycle through an empty cell can
-    pin a value) when at most 400 cells are hidden. Meant for report tables (up to
+    pin a value, or narrow a small cell's range) when at most 400 cells are hidden:
+    the feasible interval of every primary cell must keep the whole suppression
+    range (``1 .. threshold - 1``, from 0 with ``include_zeros``), as
+    :func:`analysis.privacy.protection_check` requires. Meant for report tables (up to
     a few hundred cells); for a Kreis map merge sparse Kreise into larger regions
     instead.
 
@@ -153,7 +156,12 @@ def suppression_pattern(
         if not exposed:
             # Non-negativity can pin a cell that linear algebra leaves free (a cycle
             # through an empty cell); check with linear programming on small tables.
-            exposed = _pinned(flat, cells, relations) if len(cells) <= 400 else []
+            need = (0.0 if include_zeros else 1.0, float(threshold - 1))
+            exposed = (
+                _pinned(flat, cells, relations, primary=primary, need=need)
+                if len(cells) <= 400
+                else []
+            )
             pinned = True
         if not exposed:
             break
@@ -215,8 +223,20 @@ def _protect_one(
     return False
 
 
-def _pinned(flat: np.ndarray, cells: list[int], relations) -> list[int]:
-    """Hidden cells whose value the published cells fix, given non-negative counts."""
+def _pinned(
+    flat: np.ndarray,
+    cells: list[int],
+    relations,
+    *,
+    primary: set[int] | None = None,
+    need: tuple[float, float] | None = None,
+) -> list[int]:
+    """Hidden cells the published cells fix, or (primary cells) narrow below ``need``.
+
+    A primary cell is exposed when its feasible interval (non-negative counts) no
+    longer contains the whole suppression range ``need`` (e.g. 1-4): a published
+    table that leaves a small cell only the values 3-7 tells the reader it is 3 or 4.
+    """
     if not cells:
         return []
     from scipy.optimize import linprog
@@ -243,8 +263,14 @@ def _pinned(flat: np.ndarray, cells: list[int], relations) -> list[int]:
         objective[k] = 1.0
         low = linprog(objective, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
         high = linprog(-objective, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
-        if low.status == 0 and high.status == 0 and (-high.fun - low.fun) < 0.5:
+        if low.status != 0:
+            continue
+        upper = np.inf if high.status == 3 else -high.fun
+        if upper - low.fun < 0.5:
             out.append(cell)
+        elif primary is not None and need is not None and cell in primary:
+            if low.fun > need[0] + 1e-6 or upper < need[1] - 1e-6:
+                out.append(cell)
     return out
 
 
@@ -445,11 +471,19 @@ def team_only(
     *,
     team_col: str = "team",
     min_team_size: int = 3,
+    period_col: str | None = None,
 ) -> pd.DataFrame:
-    """Replace the owner (a sales rep) by the owner's team.
+    """Replace the owner (a sales rep) by the owner's team, pooling small teams.
 
-    Teams with fewer than ``min_team_size`` distinct owners in ``frame`` are pooled
-    into ``"other teams"``: a "team" of one is the rep (works-council rules).
+    Team size is the number of distinct owners of a team *in each period row*
+    (``period_col``; the whole frame without it). Teams below ``min_team_size`` in a
+    period are pooled into ``"other teams"`` for that period; when that pool itself
+    has fewer than ``min_team_size`` reps, the next smallest team joins it until it
+    reaches the size (or every team of the period is pooled). A period with fewer
+    reps than ``min_team_size`` altogether cannot be shown by team: its rows keep
+    ``"other teams"`` and the period is listed in ``attrs["periods_below_min"]``
+    (publish it only in a total, or not at all). A "team" of one is the rep
+    (works-council rules).
 
     Parameters
     ----------
@@ -460,29 +494,63 @@ def team_only(
         ``user_id`` and ``team`` (``CrmData.users``).
     team_col : str
     min_team_size : int
+    period_col : str, optional
+        Column of the period rows a table will show (e.g. ``"period"`` with
+        ``pre``/``post``); sizes are counted per period.
 
     Returns
     -------
     DataFrame
-        ``frame`` without ``owner_col`` and with ``team_col``; ``attrs['pooled_teams']``
-        lists the teams pooled.
+        ``frame`` without ``owner_col`` and with ``team_col``; ``attrs``:
+        ``pooled_teams`` (teams pooled in any period), ``pooled_by_period``
+        (period -> teams pooled) and ``periods_below_min``.
     """
     if owner_col not in frame.columns:
         raise ParameterError("owner_col", f"no column {owner_col!r} in the frame")
+    if period_col is not None and period_col not in frame.columns:
+        raise ParameterError("period_col", f"no column {period_col!r} in the frame")
     missing = {"user_id", "team"} - set(users.columns)
     if missing:
         raise ParameterError(
             "users", f"expected columns user_id and team, missing {sorted(missing)}"
         )
     team_of = users.drop_duplicates("user_id").set_index("user_id")["team"].astype("str")
-    team = frame[owner_col].astype("str").map(team_of)
-    team = team.fillna(UNKNOWN_TEAM).replace("", UNKNOWN_TEAM).astype("str")
-    size = frame[owner_col].groupby(team.to_numpy()).nunique()
-    small = sorted(size.index[size < min_team_size])
-    team = team.where(~team.isin(small), OTHER_TEAMS)
-    out = frame.drop(columns=[owner_col]).assign(**{team_col: team.to_numpy()})
-    out.attrs = {**frame.attrs, "pooled_teams": small}
+    owner = frame[owner_col].astype("str")
+    team = owner.map(team_of).fillna(UNKNOWN_TEAM).replace("", UNKNOWN_TEAM).astype("str")
+    period = (
+        frame[period_col].astype("str") if period_col is not None else pd.Series("", frame.index)
+    )
+    pooled_by_period: dict[str, list[str]] = {}
+    below: list[str] = []
+    out_team = team.copy()
+    for key, rows in team.groupby(period.to_numpy()).groups.items():
+        sizes = owner.loc[rows].groupby(team.loc[rows].to_numpy()).nunique().sort_values()
+        pool = _pool(sizes, owner.loc[rows], team.loc[rows], min_team_size)
+        if pool:
+            pooled_by_period[str(key)] = pool
+            chosen = rows[team.loc[rows].isin(pool).to_numpy()]
+            out_team.loc[chosen] = OTHER_TEAMS
+            if owner.loc[chosen].nunique() < min_team_size:
+                below.append(str(key))
+    out = frame.drop(columns=[owner_col]).assign(**{team_col: out_team.to_numpy()})
+    out.attrs = {
+        **frame.attrs,
+        "pooled_teams": sorted({t for teams in pooled_by_period.values() for t in teams}),
+        "pooled_by_period": pooled_by_period,
+        "periods_below_min": below,
+    }
     return out
+
+
+def _pool(sizes: pd.Series, owner: pd.Series, team: pd.Series, minimum: int) -> list[str]:
+    """Teams to pool in one period: all small ones, plus the smallest others until the pool has ``minimum`` reps."""
+    pool = [t for t, n in sizes.items() if n < minimum]
+    if not pool:
+        return []
+    rest = [t for t in sizes.index if t not in pool]
+    while owner[team.isin(pool).to_numpy()].nunique() < minimum and rest:
+        pool.append(rest.pop(0))
+    return sorted(pool)
 
 
 # --------------------------------------------------------------------------- display

@@ -12,8 +12,12 @@ from analysis.regions.compare import (
     compare_regions,
     location_quotient,
     location_quotients,
+    midrank_percentile,
     nearest_peers,
+    per_inhabitant_index,
     rank_kreise,
+    specialisation_quotient,
+    specialisation_quotient_from_share,
     standardize,
 )
 from analysis.regions.indicators import (
@@ -43,8 +47,12 @@ __all__ = [
     "load_kreis_indicators",
     "location_quotient",
     "location_quotients",
+    "midrank_percentile",
     "nearest_peers",
+    "per_inhabitant_index",
     "rank_kreise",
+    "specialisation_quotient",
+    "specialisation_quotient_from_share",
     "standardize",
     "validate_kreis_code",
 ]

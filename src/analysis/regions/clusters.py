@@ -68,6 +68,11 @@ def cluster_stars(
         One row per Kreis.
     part, base : str
         Columns of sector activity and reference size (see :func:`location_quotient`).
+        For a specialisation quotient ``base`` must be the total of the same kind
+        (``part="mint_students", base="students_total"``); with
+        ``base="population"`` the ``lq`` column is a per-inhabitant index, which
+        marks university towns rather than MINT specialisation
+        (``attrs["lq_kind"]`` says which).
     part_prev : str, optional
         Column of the sector activity in an earlier period; enables the growth star.
 
@@ -96,7 +101,7 @@ def cluster_stars(
     category = np.where(
         star_spec & (stars >= 2), CATEGORIES[0], np.where(stars >= 1, CATEGORIES[1], CATEGORIES[2])
     )
-    return frame.assign(
+    out = frame.assign(
         share_of_national=share,
         lq=lq,
         star_size=star_size,
@@ -105,6 +110,13 @@ def cluster_stars(
         stars=stars,
         category=pd.Categorical(category, categories=list(CATEGORIES), ordered=True),
     )
+    out.attrs = {
+        **frame.attrs,
+        "lq_kind": "per-inhabitant index"
+        if base in ("population", "population_prev")
+        else "specialisation quotient",
+    }
+    return out
 
 
 def category_summary(stars: pd.DataFrame, population: str = "population") -> pd.DataFrame:
@@ -127,8 +139,9 @@ def peer_groups(frame: pd.DataFrame, columns: list[str], k: int = 6) -> pd.Serie
     frame : DataFrame
         One row per Kreis.
     columns : list of str
-        Indicator columns; log-transformed when all positive and skewed (skewness > 1),
-        then z-standardized.
+        Indicator columns, standardised by :func:`analysis.regions.compare.standardize`
+        (``log1p`` where non-negative and skewed, then z-scores), the same
+        standardisation as :func:`analysis.regions.compare.nearest_peers`.
     k : int
         Number of groups.
 
@@ -139,13 +152,13 @@ def peer_groups(frame: pd.DataFrame, columns: list[str], k: int = 6) -> pd.Serie
     """
     from scipy.cluster.hierarchy import fcluster, linkage
 
-    data = frame[columns].astype(float)
-    for column in columns:
-        col = data[column]
-        if (col.dropna() > 0).all() and col.skew() > 1:
-            data[column] = np.log(col)
-    complete = data.dropna()
-    z = (complete - complete.mean()) / complete.std(ddof=0)
+    from analysis.regions.compare import standardize
+
+    # the one standardisation used for peers everywhere (nearest_peers uses it too)
+    z_all = standardize(frame.reset_index(drop=True).assign(ags=range(len(frame))), columns)
+    z_all.index = frame.index
+    complete = frame.loc[z_all.notna().all(axis=1), columns].astype(float)
+    z = z_all.loc[complete.index]
     labels = fcluster(linkage(z.to_numpy(), method="ward"), t=k, criterion="maxclust")
     raw = pd.Series(labels, index=complete.index)
     order = complete[columns[0]].groupby(raw).mean().sort_values(ascending=False).index

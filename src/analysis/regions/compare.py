@@ -335,3 +335,117 @@ def compare_regions(
         "compare_to_name": str(names.loc[compare_to]),
     }
     return table
+
+
+def specialisation_quotient(
+    indicators: pd.DataFrame, part: str = "mint_students", total: str = "students_total"
+) -> pd.Series:
+    """Specialisation quotient: a Kreis's share of ``part`` in ``total`` over Germany's share.
+
+    ``SQ_i = (part_i / total_i) / (sum part / sum total)`` with ``part`` a subset of
+    ``total`` of the same kind (MINT students among all students; MINT employees
+    among all employees). 1 = as specialised as Germany, 2 = twice the national share.
+    Germany's share is summed over the Kreise that have both values. Not to be
+    confused with :func:`per_inhabitant_index`, which divides by inhabitants and so
+    mostly measures whether a Kreis is a university town.
+
+    Parameters
+    ----------
+    indicators : DataFrame
+    part, total : str
+        Columns of counts (e.g. ``mint_students``, ``students_total``).
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by AGS, named ``sq_<part>``; NaN where a value is missing or the
+        total is 0.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"ags": ["1", "2"], "m": [30, 10], "s": [50, 150]})
+    >>> specialisation_quotient(frame, "m", "s").round(3).tolist()
+    [3.0, 0.333]
+    """
+    return location_quotients(indicators, part, total).rename(f"sq_{part}")
+
+
+def specialisation_quotient_from_share(
+    indicators: pd.DataFrame,
+    share_pct: str = "mint_employment_share_pct",
+    total: str = "employees",
+) -> pd.Series:
+    """Specialisation quotient from a published share (%) and the total it refers to.
+
+    ``SQ_i = share_i / (sum share_j total_j / sum total_j)``: the national share is
+    the ``total``-weighted mean of the Kreis shares (exact when ``total`` is the base
+    of the share, e.g. MINT employees in % of employees at the place of work).
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by AGS, named ``sq_<share_pct>``.
+    """
+    require_columns(indicators, [share_pct, total])
+    frame = indexed_by_ags(indicators)
+    share = frame[share_pct].astype("float64")
+    weight = frame[total].astype("float64")
+    both = share.notna() & weight.notna() & (weight > 0)
+    national = float((share[both] * weight[both]).sum() / weight[both].sum())
+    return (share / national).where(both).rename(f"sq_{share_pct}")
+
+
+def per_inhabitant_index(
+    indicators: pd.DataFrame, part: str = "mint_students", population: str = "population"
+) -> pd.Series:
+    """Per-inhabitant index: ``part`` per inhabitant of a Kreis over Germany's (1 = German level).
+
+    Formally a location quotient with inhabitants as the base, but ``part`` is no
+    subset of the population's activity: for students it mainly says where the
+    universities are. Use :func:`specialisation_quotient` for specialisation.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by AGS, named ``per_inhabitant_<part>``.
+    """
+    return location_quotients(indicators, part, population).rename(f"per_inhabitant_{part}")
+
+
+def midrank_percentile(values: pd.Series, value: float | None = None) -> pd.Series | float:
+    """Mid-rank percentile: share of Kreise below plus half the share tied, in %.
+
+    ``P(x) = 100 * (#{x_j < x} + 0.5 * #{x_j = x}) / n`` over the non-missing values
+    (Hazen's plotting position). The median Kreis is at 50, and a value shared by
+    60 % of Kreise (e.g. 0) gets 30, not 0 (strictly below) or 60 (at or below).
+
+    Parameters
+    ----------
+    values : Series
+        One value per Kreis.
+    value : float, optional
+        Percentile of this value among ``values``; default: every value's own.
+
+    Returns
+    -------
+    Series or float
+        NaN for a missing value.
+
+    Examples
+    --------
+    >>> midrank_percentile(pd.Series([0, 0, 0, 1, 2]), 0)
+    30.0
+    """
+    import numpy as np
+
+    finite = values.astype("float64").dropna().to_numpy()
+    n = len(finite)
+
+    def one(x):
+        if n == 0 or x is None or not np.isfinite(x):
+            return float("nan")
+        return float(100 * ((finite < x).sum() + 0.5 * (finite == x).sum()) / n)
+
+    if value is not None:
+        return one(float(value))
+    return values.astype("float64").map(one)

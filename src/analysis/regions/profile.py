@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.regions.compare import midrank_percentile
+
 
 @dataclass(frozen=True)
 class Indicator:
@@ -109,9 +111,7 @@ def region_profile(indicators: pd.DataFrame, region: str) -> pd.DataFrame:
                 "value": value,
                 "rank": int(rank.loc[region]) if region in rank.index else pd.NA,
                 "of": int(series.size),
-                "percentile": float((series < value).mean() * 100)
-                if not math.isnan(value)
-                else math.nan,
+                "percentile": midrank_percentile(series, value),
                 "germany_median": float(series.median()),
                 "unit": ind.unit,
             }
@@ -122,7 +122,8 @@ def region_profile(indicators: pd.DataFrame, region: str) -> pd.DataFrame:
 def side_by_side(indicators: pd.DataFrame, region: str, compare_to: str) -> pd.DataFrame:
     """Region vs comparison vs German median, with each region's percentile.
 
-    Percentiles (share of Kreise with a lower value, 0-100; the median Kreis is 50)
+    Percentiles (mid-rank: share of Kreise with a lower value plus half of those tied,
+    0-100; the median Kreis is 50, see :func:`analysis.regions.compare.midrank_percentile`)
     put indicators of very different scales on one axis; an index against the
     median would explode for indicators whose median Kreis is close to zero (most
     Kreise have no university, so MINT students per inhabitant have a median near 0).
@@ -148,8 +149,8 @@ def side_by_side(indicators: pd.DataFrame, region: str, compare_to: str) -> pd.D
             name_a: a,
             name_b: b,
             "Germany (median)": float(series.median()),
-            f"{name_a} percentile": float((series < a).mean() * 100),
-            f"{name_b} percentile": float((series < b).mean() * 100),
+            f"{name_a} percentile": midrank_percentile(series, a),
+            f"{name_b} percentile": midrank_percentile(series, b),
         }
     return pd.DataFrame.from_dict(rows, orient="index")
 

@@ -3,7 +3,9 @@
 Rooms: :mod:`~analysis.sales.common` (proportions, segments, data quality),
 :mod:`~analysis.sales.funnel`, :mod:`~analysis.sales.win_rate`,
 :mod:`~analysis.sales.cycle` (censoring, competing risks), :mod:`~analysis.sales.attribution`
-and :mod:`~analysis.sales.its` (interrupted time series on the monthly win rate).
+:mod:`~analysis.sales.its` (interrupted time series on the monthly win rate, with
+:mod:`~analysis.sales.its_inference` and the threat checks of
+:mod:`~analysis.sales.its_checks`).
 """
 
 from __future__ import annotations
@@ -38,11 +40,13 @@ from analysis.sales.funnel import (
     funnel_table,
     lead_conversion_before_after,
 )
+from analysis.sales.its_checks import late_losses, mix_shift, ramp_in_check
 from analysis.sales.win_rate import (
     deal_size_before_after,
     its_series,
     monthly_win_rate,
     publishable,
+    publishable_teams,
     win_rate_before_after,
     win_rate_by_team,
 )
@@ -64,15 +68,19 @@ __all__ = [
     "funnel_table",
     "its_series",
     "kaplan_meier",
+    "late_losses",
     "lead_conversion_before_after",
     "logrank",
     "marketing_attribution",
     "marketing_pipeline",
+    "mix_shift",
     "monthly_win_rate",
     "proportion_difference",
     "publishable",
     "fill_before_after",
+    "publishable_teams",
     "quarantine_summary",
+    "ramp_in_check",
     "wilson_interval",
     "win_rate_before_after",
     "win_rate_by_team",

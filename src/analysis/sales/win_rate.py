@@ -265,7 +265,8 @@ def win_rate_by_team(
     """Closed and won deals per sales team before vs after (never per rep).
 
     Owners are replaced by their team with :func:`analysis.privacy.team_only`, which
-    pools teams with fewer than three reps (a "team" of one is the rep).
+    pools teams with fewer than three reps *in that period* until the pool has three
+    (a "team" of one is the rep). Publish with :func:`publishable_teams`.
 
     Parameters
     ----------
@@ -291,18 +292,15 @@ def win_rate_by_team(
         "pre",
         np.where(closed["close_date"] >= max(date, post_start), "post", ""),
     )
-    frame = team_only(
-        pd.DataFrame(
-            {
-                "owner_id": closed["owner_id"].to_numpy(),
-                "period": period,
-                "won": closed["is_won"].to_numpy(),
-            }
-        ),
-        "owner_id",
-        users,
+    frame = pd.DataFrame(
+        {
+            "owner_id": closed["owner_id"].to_numpy(),
+            "period": period,
+            "won": closed["is_won"].to_numpy(),
+        }
     )
-    frame = frame.loc[frame["period"] != ""]
+    # team size is counted per period row (a team of 3 before may be 1 rep after)
+    frame = team_only(frame.loc[frame["period"] != ""], "owner_id", users, period_col="period")
     out = (
         frame.groupby(["team", "period"], as_index=False)
         .agg(n_closed=("won", "size"), n_won=("won", "sum"))
@@ -311,9 +309,65 @@ def win_rate_by_team(
         .drop(columns="order")
     )
     out["n_won"] = out["n_won"].astype(int)
-    return out.assign(
-        n_lost=out["n_closed"] - out["n_won"], win_rate=out["n_won"] / out["n_closed"]
-    )
+    out = out.assign(n_lost=out["n_closed"] - out["n_won"], win_rate=out["n_won"] / out["n_closed"])
+    out.attrs = {"periods_below_min": frame.attrs.get("periods_below_min", [])}
+    return out
+
+
+def publishable_teams(
+    teams: pd.DataFrame,
+    *,
+    threshold: int = 5,
+    totals_published: bool = True,
+    label: str = "x",
+) -> pd.DataFrame:
+    """The per-team table for a report, safe beside the published period totals.
+
+    A row is hidden (every number) when its won or lost count is 1 to
+    ``threshold - 1`` (a win rate of 37 of 40 discloses 3 lost deals), or when its
+    period has fewer than three reps in total. With ``totals_published`` (the report
+    shows closed and won deals per period, as :func:`win_rate_before_after` does) a
+    period with exactly one hidden row gets the next smallest row hidden too, since
+    the single hidden row would be the total minus the others.
+
+    Parameters
+    ----------
+    teams : DataFrame
+        :func:`win_rate_by_team`.
+    threshold : int
+    totals_published : bool
+    label : str
+
+    Returns
+    -------
+    DataFrame
+        ``team, period, n_closed, n_won, n_lost, win_rate`` as object columns;
+        ``attrs``: ``hidden`` (bool per row), ``n_primary``, ``n_complementary``,
+        ``note``.
+    """
+    counts = teams[["n_won", "n_lost"]].astype(float)
+    primary = ((counts > 0) & (counts < threshold)).any(axis=1)
+    primary |= teams["period"].isin(teams.attrs.get("periods_below_min", []))
+    hidden = primary.copy()
+    if totals_published:
+        for _, rows in teams.groupby("period").groups.items():
+            while hidden[rows].sum() == 1 and (~hidden[rows]).any():
+                rest = teams.loc[rows][~hidden[rows].to_numpy()]
+                hidden[rest["n_closed"].idxmin()] = True
+    numbers = ["n_closed", "n_won", "n_lost", "win_rate"]
+    shown = teams.astype({c: object for c in numbers})
+    for col in numbers:
+        shown[col] = shown[col].where(~hidden, label)
+    shown.attrs = {
+        "hidden": hidden,
+        "n_primary": int(primary.sum()),
+        "n_complementary": int((hidden & ~primary).sum()),
+        "note": (
+            f"{label} = fewer than {threshold} won or lost deals, or hidden so that the "
+            "period totals do not reveal such a row."
+        ),
+    }
+    return shown
 
 
 def publishable(table: pd.DataFrame, count_cols, threshold: int = 5) -> pd.DataFrame:

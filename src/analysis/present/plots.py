@@ -13,9 +13,27 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+#: The seaborn palette of every figure (colour-blind safe).
+PALETTE = "colorblind"
 ACCENT = "#d55e00"  # the highlighted region
 BASE = "#0072b2"
 MUTED = "#b8bfcc"
+
+
+def set_theme() -> None:
+    """Set the one seaborn theme and colour-blind-safe palette of every report figure.
+
+    ``analysis.report_setup`` calls this; call it yourself outside a report notebook.
+    """
+    import seaborn as sns
+
+    sns.set_theme(
+        context="notebook",
+        style="whitegrid",
+        palette=PALETTE,
+        font_scale=0.85,
+        rc={"axes.spines.top": False, "axes.spines.right": False, "grid.color": "#e6e6e6"},
+    )
 
 
 def _axes(ax=None, figsize=None):

@@ -18,6 +18,8 @@ import math
 import os
 import random
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +37,7 @@ class _Session:
     dataset: str | None = None
     inputs: dict[str, dict] = field(default_factory=dict)
     recorded: dict[str, object] = field(default_factory=dict)
+    captures: list[list[dict]] = field(default_factory=list)
 
 
 _SESSION = _Session()
@@ -228,6 +231,7 @@ def note_input(
     resolved = Path(path).resolve()
     key = str(resolved)
     if key in _SESSION.inputs:
+        _to_captures(_SESSION.inputs[key])
         return
     try:
         from analysis.paths import project_root
@@ -242,6 +246,34 @@ def note_input(
         "credit": credit,
         "reference_date": reference_date,
     }
+    _to_captures(_SESSION.inputs[key])
+
+
+def _to_captures(entry: dict) -> None:
+    for captured in _SESSION.captures:
+        if all(c["path"] != entry["path"] for c in captured):
+            captured.append(dict(entry))
+
+
+@contextmanager
+def capture_inputs() -> Iterator[list[dict]]:
+    """Collect the inputs noted while the block runs (for ``analysis.datasets``).
+
+    Yields a list that fills with one entry per file noted inside the block (also
+    files noted earlier in the kernel and read again), so that a loader's provenance
+    can be returned as a value.
+
+    Examples
+    --------
+    >>> with capture_inputs() as inputs:  # doctest: +SKIP
+    ...     frame = load_kreis_indicators("demo")
+    """
+    captured: list[dict] = []
+    _SESSION.captures.append(captured)
+    try:
+        yield captured
+    finally:
+        _SESSION.captures.remove(captured)
 
 
 def noted_inputs() -> list[dict]:

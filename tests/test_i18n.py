@@ -67,14 +67,14 @@ def test_points_carry_their_sign_and_unit():
 
 
 def _messages_in_code() -> set[str]:
-    """English texts passed literally to ``_``/``gettext``/``ngettext`` in the package."""
+    """English texts passed literally to ``_``/``N_``/``gettext``/``ngettext`` in the package."""
     found = set()
     for path in SRC.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call) or not node.args:
                 continue
             name = getattr(node.func, "id", getattr(node.func, "attr", ""))
-            if name in {"_", "gettext", "ngettext"}:
+            if name in {"_", "N_", "gettext", "ngettext"}:
                 first = node.args[0]
                 if isinstance(first, ast.Constant) and isinstance(first.value, str):
                     found.add(first.value)
@@ -106,3 +106,12 @@ def test_placeholders_survive_translation():
     for message in catalog:
         if message.id and message.string and isinstance(message.id, str):
             assert fields(message.id) == fields(message.string), message.id
+
+
+def test_every_indicator_label_and_unit_has_a_german_text():
+    from analysis.regions.profile import PROFILE_INDICATORS
+
+    for indicator in PROFILE_INDICATORS:
+        for text in (indicator.label, indicator.unit):
+            if text not in {"%", "EUR"}:
+                assert i18n.gettext(text, language="de") != text, text

@@ -106,6 +106,15 @@ def gettext(message: str, *, language: str | None = None) -> str:
 _ = gettext
 
 
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
+    """Mark a text for the catalogue without translating it now (``gettext_noop``).
+
+    For labels defined at import time (indicator names, units): they stay English ids
+    in data structures and are translated with :func:`gettext` when shown.
+    """
+    return message
+
+
 def ngettext(singular: str, plural: str, n: int, *, language: str | None = None) -> str:
     """Singular or plural form of a message for the count ``n``."""
     return translations(_lang(language)).ngettext(singular, plural, n)

@@ -483,3 +483,64 @@ def funnel_map(geometry: pd.DataFrame, flags: pd.Series, *, title: str = "", ax=
     ax.set_axis_off()
     ax.set_title(title, loc="left")
     return ax
+
+
+def show(ax, *, alt: str, source: str = "", title: str | None = None) -> None:
+    """Show a finished figure in the report: source line under it, alt text with it.
+
+    Displays one ``display_data`` output with ``image/png`` and, as its text
+    alternative, ``text/plain`` and ``metadata["image/png"]["alt"]`` (the convention of
+    ``present/README.md``), then closes the figure so it is not shown twice.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes or Figure
+        What a drawing function of this module returned.
+    alt : str
+        Text alternative: what the figure shows and its finding, in the report language.
+    source : str
+        The data source (``"Statistische Ämter des Bundes und der Länder, 12411"``),
+        written as ``Quelle: …`` under the figure.
+    title : str, optional
+        Replaces the axes title (a title that states the finding).
+
+    Raises
+    ------
+    ValueError
+        When ``alt`` is empty: every image needs a text alternative.
+    """
+    import base64
+    import io
+
+    import matplotlib.pyplot as plt
+
+    from analysis.present.i18n import gettext as _
+
+    if not alt.strip():
+        raise ValueError("every figure needs a text alternative (alt)")
+    figure = ax if hasattr(ax, "savefig") else ax.figure
+    if title is not None:
+        figure.axes[0].set_title(title, loc="left")
+    if source:
+        figure.text(
+            0.01,
+            0.005,
+            f"{_('Source')}: {source}",
+            ha="left",
+            va="bottom",
+            fontsize=7,
+            color="#555",
+        )
+        figure.subplots_adjust(bottom=max(figure.subplotpars.bottom, 0.12))
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
+    plt.close(figure)
+    data = {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"), "text/plain": alt}
+    metadata = {"image/png": {"alt": alt}}
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - IPython ships with ipykernel
+        return
+    if get_ipython() is not None:
+        display(data, metadata=metadata, raw=True)

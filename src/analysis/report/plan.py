@@ -19,6 +19,8 @@ parameter set or a grid of them::
     diff: {relative: 0.01, absolute: 0}   # key-figure changes flagged in the run diff
     timeout: 1800            # cell timeout in seconds (none when absent)
     heartbeat: 30            # seconds between "still running cell N" lines in run.log
+    language: de             # de (default) or en, plan-wide or per report: the
+                             # notebook parameter `language` of every report
 
 Grid values may also be ``{kreise_of_land: "03"}`` or ``"all_kreise"`` for a
 Kreis parameter: one run per Kreis of that Land (or of Germany).
@@ -47,9 +49,29 @@ DEFAULT_HEARTBEAT_S = 30.0
 SETTINGS = ("keep", "diff", "timeout", "heartbeat")
 #: Input folders of a dataset (see :func:`analysis.paths.dataset_dir`) a report may need.
 INPUT_FOLDERS = ("official", "firms", "crm")
-TOP_LEVEL_KEYS = {"dataset", "reports", "description", *SETTINGS}
+TOP_LEVEL_KEYS = {"dataset", "reports", "description", "language", *SETTINGS}
 REPORT_KEYS = {"name", "notebook", "parameters", "grid", "demo", "official", "description",
-               "requires", *SETTINGS}  # fmt: skip
+               "requires", "language", *SETTINGS}  # fmt: skip
+
+
+def plan_language(declared: dict, path: Path, where: str = "plan") -> str | None:
+    """The ``language`` setting of a plan or report entry (``de``/``en``), if any.
+
+    Raises
+    ------
+    InputError
+        For a language the message catalogue does not have.
+    """
+    from analysis.present.i18n import LANGUAGES
+
+    if declared.get("language") is None:
+        return None
+    language = declared["language"]
+    if language not in LANGUAGES:
+        raise InputError(
+            path, f"{where}: language must be one of {', '.join(LANGUAGES)}, got {language!r}"
+        )
+    return language
 
 
 @dataclass(frozen=True)
@@ -219,6 +241,7 @@ def load_plan(
             f"expected {', '.join(sorted(TOP_LEVEL_KEYS))}",
         )
     defaults_settings = plan_settings(data, path)
+    plan_wide_language = plan_language(data, path)
     codes = kreis_codes or (lambda _ds: set())
     names = [r.get("name") for r in data["reports"] if isinstance(r, dict)]
     if only:
@@ -261,6 +284,16 @@ def load_plan(
         defaults = {p.name: p.default for p in declared}
         base = dict(entry.get("parameters") or {})
         base.update(entry.get(dataset) or {})
+        language = plan_language(entry, path, f"report {name!r}")
+        if language is not None and "language" not in defaults:
+            raise InputError(
+                path,
+                f"report {name!r}: language set, but {entry['notebook']} has no "
+                "`language` parameter",
+            )
+        language = language or plan_wide_language
+        if language is not None and "language" in defaults:
+            base.setdefault("language", language)
         for combo in _expand_grid(entry.get("grid") or {}, codes, dataset, path):
             values = {**base, **combo}
             if "dataset" in defaults:

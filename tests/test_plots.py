@@ -41,3 +41,42 @@ def test_table_formats_and_escapes():
     assert "1,234,567" in html and "&lt;script&gt;" in html and "<script>" not in html
     assert "Big number" in html
     assert html == plots.table(frame).to_html(), "stable ids: same table, same bytes"
+
+
+def test_show_needs_alt_text():
+    import pytest
+
+    ax = plots.grouped_bars(pd.DataFrame({"a": [1.0, 2.0]}, index=["x", "y"]))
+    with pytest.raises(ValueError, match="text alternative"):
+        plots.show(ax, alt=" ")
+
+
+def test_show_emits_png_with_alt_in_metadata(monkeypatch):
+    import base64
+
+    import IPython
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    monkeypatch.setattr(
+        IPython.display, "display", lambda data, metadata, raw: shown.append((data, metadata))
+    )
+    ax = plots.grouped_bars(pd.DataFrame({"a": [1.0, 2.0]}, index=["x", "y"]), title="T")
+    plots.show(ax, alt="Zwei Balken", source="Demo")
+    ((data, metadata),) = shown
+    assert base64.b64decode(data["image/png"]).startswith(b"\x89PNG")
+    assert data["text/plain"] == metadata["image/png"]["alt"] == "Zwei Balken"
+
+
+def test_ticks_and_source_line_in_the_report_language():
+    from analysis.present import i18n
+
+    ax = plots.grouped_bars(pd.DataFrame({"a": [0.5, 1500.0]}, index=["x", "y"]))
+    plots.localize_ticks(ax)
+    ax.figure.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert "1.500" in labels or "1.000" in labels, labels
+    assert i18n.gettext("Source") == "Quelle"
+    png = plots.render_png(ax, source="Demo")
+    assert png.startswith(b"\x89PNG")

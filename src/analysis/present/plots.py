@@ -81,7 +81,9 @@ def rank_strip(
     ax.scatter(clean.to_numpy(), jitter, s=10, color=MUTED, alpha=0.8, linewidths=0)
     median = float(clean.median())
     ax.axvline(median, color="#555", lw=1, ls="--")
-    ax.text(median, 0.45, " median", va="bottom", ha="left", fontsize=8, color="#555")
+    from analysis.present.i18n import gettext as _
+
+    ax.text(median, 0.45, " " + _("median"), va="bottom", ha="left", fontsize=8, color="#555")
     for i, code in enumerate(highlight):
         if code not in clean.index:
             continue
@@ -143,7 +145,7 @@ def grouped_bars(
     ax.set_xticks(x, [textwrap.fill(str(i), 18) for i in table.index], rotation=0, fontsize=7)
     ax.set_ylabel(ylabel)
     ax.set_title(title, loc="left")
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return ax
 
 
@@ -485,6 +487,70 @@ def funnel_map(geometry: pd.DataFrame, flags: pd.Series, *, title: str = "", ax=
     return ax
 
 
+def localize_ticks(ax) -> None:
+    """Tick labels of plain numeric axes in the report language (``1.000``, ``0,5``)."""
+    from matplotlib.ticker import FuncFormatter, ScalarFormatter
+
+    from analysis.present.i18n import fmt_number
+
+    for axis in (ax.xaxis, ax.yaxis):
+        if not isinstance(axis.get_major_formatter(), ScalarFormatter):
+            continue
+        ticks = [t for t in axis.get_majorticklocs() if math.isfinite(t)]
+        decimals = next((d for d in range(7) if all(abs(round(t, d) - t) < 1e-9 for t in ticks)), 6)
+        axis.set_major_formatter(FuncFormatter(lambda v, _pos, d=decimals: fmt_number(v, d)))
+
+
+def render_png(ax, *, source: str = "", title: str | None = None) -> bytes:
+    """The finished figure as PNG bytes: localized ticks, source line under it; closes it.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes or Figure
+    source : str
+        Written as ``Quelle: …`` / ``Source: …`` under everything else.
+    title : str, optional
+        Replaces the (first) axes title.
+    """
+    import io
+
+    import matplotlib.pyplot as plt
+
+    from analysis.present.i18n import gettext as _
+
+    figure = ax if hasattr(ax, "savefig") else ax.figure
+    if title is not None:
+        figure.axes[0].set_title(title, loc="left")
+    for axes in figure.axes:
+        localize_ticks(axes)
+    # passing bbox_extra_artists replaces matplotlib's own choice: name legends too
+    extra = [a.get_legend() for a in figure.axes if a.get_legend() is not None]
+    if source:
+        # below everything drawn so far (tick labels, x label), in inches from the corner
+        box = figure.get_tightbbox(figure.canvas.get_renderer())
+        text = figure.text(
+            box.x0,
+            box.y0 - 0.08,
+            f"{_('Source')}: {source}",
+            transform=figure.dpi_scale_trans,
+            ha="left",
+            va="top",
+            fontsize=7,
+            color="#555",
+        )
+        extra.append(text)
+    buffer = io.BytesIO()
+    figure.savefig(
+        buffer,
+        format="png",
+        bbox_inches="tight",
+        bbox_extra_artists=extra or None,
+        metadata={"Software": None},
+    )
+    plt.close(figure)
+    return buffer.getvalue()
+
+
 def show(ax, *, alt: str, source: str = "", title: str | None = None) -> None:
     """Show a finished figure in the report: source line under it, alt text with it.
 
@@ -510,32 +576,11 @@ def show(ax, *, alt: str, source: str = "", title: str | None = None) -> None:
         When ``alt`` is empty: every image needs a text alternative.
     """
     import base64
-    import io
-
-    import matplotlib.pyplot as plt
-
-    from analysis.present.i18n import gettext as _
 
     if not alt.strip():
         raise ValueError("every figure needs a text alternative (alt)")
-    figure = ax if hasattr(ax, "savefig") else ax.figure
-    if title is not None:
-        figure.axes[0].set_title(title, loc="left")
-    if source:
-        figure.text(
-            0.01,
-            0.005,
-            f"{_('Source')}: {source}",
-            ha="left",
-            va="bottom",
-            fontsize=7,
-            color="#555",
-        )
-        figure.subplots_adjust(bottom=max(figure.subplotpars.bottom, 0.12))
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
-    plt.close(figure)
-    data = {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"), "text/plain": alt}
+    png = render_png(ax, source=source, title=title)
+    data = {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": alt}
     metadata = {"image/png": {"alt": alt}}
     try:
         from IPython import get_ipython

@@ -113,13 +113,25 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
         help="when to notify (default: $WORKBOOK_NOTIFY_ON, else failure; changes: failure "
         "or key figures beyond the plan's diff threshold)",
     )
+    p.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also write report.pdf beside every report.html (headless Chromium)",
+    )
     p.set_defaults(func=_cmd_report)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from analysis.paths import reports_dir
+    from analysis.report.index import publish_pages
     from analysis.report.runner import run_plan_cli
 
-    return run_plan_cli(args)
+    code = run_plan_cli(args)
+    # Thumbnails, cards and (with --pdf) PDFs of the last good runs, then the index.
+    done = publish_pages(reports_dir(), pdf=args.pdf)
+    if args.pdf:
+        print(done["message"])
+    return code
 
 
 def _add_data(sub: argparse._SubParsersAction) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import math
 import os
 from collections import Counter
 from pathlib import Path
@@ -95,6 +96,31 @@ def _source_info(notebook: str | None) -> tuple[str, str, dict[str, str]]:
     return _source_notebook(str(path), mtime)
 
 
+def figure_text(value: object, language: str) -> str:
+    """A key figure from the manifest for the index, in the locale's format.
+
+    Whole numbers get thousands separators and no decimals (``83.577.140``); other
+    numbers keep about two significant digits below 10 (``0,45``, ``0,079``, ``2,35``),
+    one decimal below 100 and none above; text stays as it is.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return i18n.fmt_value(value, language=language)
+    if not math.isfinite(value):
+        return i18n.MISSING
+    magnitude = abs(value)
+    if float(value).is_integer():
+        return i18n.fmt_int(value, language=language)
+    if magnitude >= 100:
+        decimals = 0
+    elif magnitude >= 10:
+        decimals = 1
+    elif magnitude >= 1:
+        decimals = 2
+    else:
+        decimals = 1 - math.floor(math.log10(magnitude))
+    return i18n.fmt_number(value, decimals, language=language)
+
+
 def _figure_views(figures: dict, card: dict, language: str) -> list[dict]:
     """The headline figures of a run: label and text, with the 95 % interval beside."""
     shown = card.get("figures") or {}
@@ -104,11 +130,11 @@ def _figure_views(figures: dict, card: dict, language: str) -> list[dict]:
             continue
         known = shown.get(name) or {}
         label = known.get("label") or i18n.gettext(name.replace("_", " "), language=language)
-        text = known.get("text") or format_value(value, language)
+        text = figure_text(value, language)
         low, high = figures.get(f"{name}_ci_low"), figures.get(f"{name}_ci_high")
         if isinstance(low, (int, float)) and isinstance(high, (int, float)):
             interval = i18n.gettext("95 % interval", language=language)
-            text += f" ({interval} {format_value(low, language)} – {format_value(high, language)})"
+            text += f" ({interval} {figure_text(low, language)} – {figure_text(high, language)})"
         views.append({"name": name, "label": label, "text": text})
         if len(views) == HEADLINE_FIGURES:
             break
@@ -372,7 +398,8 @@ def publish_pages(root: str | Path, *, pdf: bool = False, language: str | None =
     Returns
     -------
     dict
-        Counts: ``cards`` written, ``pdf`` written, ``pdf_failed``.
+        Counts ``cards`` (written), ``pdf`` (written) and ``pdf_failed``, and a
+        ``message`` for the user when PDFs were asked for (the missing engine, or counts).
 
     Raises
     ------
@@ -382,10 +409,12 @@ def publish_pages(root: str | Path, *, pdf: bool = False, language: str | None =
     import nbformat
 
     from analysis.report.html import write_page_assets
-    from analysis.report.pdf import write_pdf
+    from analysis.report.pdf import NO_ENGINE, find_chromium, write_pdf
 
     root = Path(root)
-    counts = {"cards": 0, "pdf": 0, "pdf_failed": 0}
+    counts: dict = {"cards": 0, "pdf": 0, "pdf_failed": 0, "message": ""}
+    if pdf and find_chromium() is None:
+        counts["message"], pdf = NO_ENGINE, False
     with _folder_lock(root):
         state = _read_json(root / "index.json") or {"entries": {}}
         for entry in state.get("entries", {}).values():
@@ -411,4 +440,6 @@ def publish_pages(root: str | Path, *, pdf: bool = False, language: str | None =
         tmp = root / f".index.html.{os.getpid()}.tmp"
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, root / "index.html")
+    if pdf:
+        counts["message"] = f"pdf: {counts['pdf']} written, {counts['pdf_failed']} failed"
     return counts

@@ -103,6 +103,24 @@ def test_summary_comes_before_every_detail_and_images_carry_alt_text():
     assert images and all('alt="Bars: Göttingen leads"' in i for i in images)
 
 
+def test_title_and_question_from_the_title_output_show_once_in_the_header():
+    from analysis.present.narrative import TITLE_MIME
+
+    nb = _notebook()
+    nb.cells[0].metadata["tags"] = ["remove-cell"]  # the analyst's notes
+    nb.cells[0].source = "# Analyst's notes\n\nNot for readers."
+    title = {"title": "Regionalprofil", "question": "Warum MINT?"}
+    shown = nbformat.v4.new_output(
+        "display_data",
+        data={TITLE_MIME: title, "text/html": "<h1>Regionalprofil</h1>", "text/plain": "x"},
+    )
+    nb.cells[2].outputs.insert(0, shown)
+    page = _render(nb)
+    assert "<title>Regionalprofil</title>" in page and page.count("Regionalprofil") == 2
+    assert '<p class="wb-question">Warum MINT?</p>' in page
+    assert "Analyst" not in page
+
+
 def test_an_image_without_alt_text_says_so_instead_of_passing_as_decoration():
     page = _render(_notebook(alt=None))
     assert 'alt="Abbildung ohne Textalternative"' in page

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from analysis.present import i18n
+from analysis.present.narrative import SUMMARY_MIME, TITLE_MIME
 
 #: The folder of the Jinja2 templates (report page, index, shared chrome and CSS).
 TEMPLATES = Path(__file__).with_name("templates")
@@ -52,9 +53,23 @@ def report_language(parameters: Mapping[str, object] | None) -> str:
     return i18n.check_language(str(language))
 
 
+def _shown_cells(nb):
+    """The cells a reader sees (not tagged ``remove-cell``: an analyst's notes)."""
+    return [c for c in nb.cells if "remove-cell" not in c.metadata.get("tags", [])]
+
+
+def _title_output(nb) -> dict | None:
+    """The report's title output (``narrative.title``: ``TITLE_MIME``), if any."""
+    for cell in _shown_cells(nb):
+        for output in cell.get("outputs", []):
+            if TITLE_MIME in output.get("data", {}):
+                return output["data"][TITLE_MIME]
+    return None
+
+
 def _markdown_sources(nb):
-    """Markdown texts in reading order: markdown cells and markdown outputs."""
-    for cell in nb.cells:
+    """Markdown texts a reader sees, in reading order: markdown cells and outputs."""
+    for cell in _shown_cells(nb):
         if cell.cell_type == "markdown":
             yield cell.source
         elif cell.cell_type == "code":
@@ -65,7 +80,10 @@ def _markdown_sources(nb):
 
 
 def notebook_title(nb, default: str) -> str:
-    """The first level-1 Markdown heading of the notebook (cells or outputs), else ``default``."""
+    """The report's title: its title output, else its first level-1 heading, else ``default``."""
+    shown = _title_output(nb)
+    if shown and shown.get("title"):
+        return str(shown["title"])
     for text in _markdown_sources(nb):
         match = re.search(r"^#\s+(.+)$", text, flags=re.MULTILINE)
         if match:
@@ -74,7 +92,10 @@ def notebook_title(nb, default: str) -> str:
 
 
 def notebook_question(nb) -> str:
-    """The question a report answers: the first paragraph after its title, as plain text."""
+    """The question a report answers: from its title output, else the paragraph after its title."""
+    shown = _title_output(nb)
+    if shown is not None:
+        return str(shown.get("question") or "")
     for text in _markdown_sources(nb):
         match = re.search(r"^#\s+.+$", text, flags=re.MULTILINE)
         if not match:
@@ -180,15 +201,16 @@ def page_context(
 def prepare_notebook(nb):
     """A copy of ``nb`` laid out for readers.
 
-    Drops what the page header already shows (the title line and the demo banner) and
-    lifts the management summary (``<section class="wb-summary">``) to the top, so the
-    answer comes first on screen and on page 1 of the PDF.
+    Drops what the page header already shows (the title and question, the demo banner)
+    and lifts the management summary (``narrative.summary``) to the top, so the answer
+    comes first on screen and on page 1 of the PDF.
     """
     from analysis.notebook import BANNER_MIME
 
     nb = copy.deepcopy(nb)
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
+    title_from_output = _title_output(nb) is not None
+    for cell in _shown_cells(nb):
+        if cell.cell_type == "markdown" and not title_from_output:
             cell.source = re.sub(r"\A\s*#\s+[^\n]*\n?", "", cell.source, count=1)
             break
     summary = None
@@ -198,9 +220,10 @@ def prepare_notebook(nb):
         kept = []
         for output in cell.get("outputs", []):
             data = output.get("data", {})
-            if BANNER_MIME in data:
+            if BANNER_MIME in data or TITLE_MIME in data:
                 continue
-            if summary is None and _SUMMARY_MARK in "".join(data.get("text/html", "")):
+            html_text = "".join(data.get("text/html", ""))
+            if summary is None and (SUMMARY_MIME in data or _SUMMARY_MARK in html_text):
                 summary = output
                 continue
             kept.append(output)

@@ -66,11 +66,23 @@ def test_points_carry_their_sign_and_unit():
     assert i18n.fmt_points(-1.25, 1, language="en") == "-1.2 percentage points"
 
 
-def _messages_in_code() -> set[str]:
-    """English texts passed literally to ``_``/``N_``/``gettext``/``ngettext`` in the package."""
-    found = set()
+def _python_sources():
+    """The package's modules and the code cells of the report notebooks."""
+    import json
+
     for path in SRC.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        yield path.read_text(encoding="utf-8")
+    for path in (SRC.parents[1] / "notebooks").rglob("*.ipynb"):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] == "code":
+                yield "".join(cell["source"])
+
+
+def _messages_in_code() -> set[str]:
+    """English texts passed literally to ``_``/``N_``/``gettext``/``ngettext``."""
+    found = set()
+    for source in _python_sources():
+        for node in ast.walk(ast.parse(source)):
             if not isinstance(node, ast.Call) or not node.args:
                 continue
             name = getattr(node.func, "id", getattr(node.func, "attr", ""))

@@ -166,6 +166,7 @@ def choropleth(
     label: str = "",
     cmap: str = "viridis",
     categorical: bool = False,
+    colors: dict | None = None,
     ax=None,
 ):
     """A map of Kreise coloured by ``values``.
@@ -182,6 +183,8 @@ def choropleth(
         Kreis codes outlined in the accent colour.
     categorical : bool
         Values are categories (a legend instead of a colour bar).
+    colors : dict, optional
+        Colour per category (default: the palette in category order).
 
     Returns
     -------
@@ -207,9 +210,15 @@ def choropleth(
     mapped = codes_s.map(values)
     facecolors: list
     if categorical:
+        import seaborn as sns
+
         cats = [c for c in pd.unique(values.dropna()) if c is not None]
-        palette = mpl.colormaps["tab10"]
-        lookup = {c: palette(i % 10) for i, c in enumerate(sorted(cats, key=str))}
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            cats = [c for c in values.cat.categories if c in set(cats)]
+        else:
+            cats = sorted(cats, key=str)
+        palette = sns.color_palette(PALETTE, max(len(cats), 1))
+        lookup = {c: (colors or {}).get(c, palette[i]) for i, c in enumerate(cats)}
         facecolors = [lookup.get(v, (0.85, 0.85, 0.85, 1)) for v in mapped]
         handles = [Patch(color=col, label=str(cat)) for cat, col in lookup.items()]
         ax.legend(handles=handles, loc="lower left", fontsize=7, frameon=False, title=label)
@@ -501,6 +510,42 @@ def localize_ticks(ax) -> None:
         axis.set_major_formatter(FuncFormatter(lambda v, _pos, d=decimals: fmt_number(v, d)))
 
 
+def label_places(ax, geometry: pd.DataFrame, names: pd.Series, *, fontsize: int = 7):
+    """Write place names at the centroids of the given Kreise (orientation on a map).
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+        A map drawn by :func:`choropleth` or :func:`funnel_map`.
+    geometry : DataFrame
+        ``ags``, ``geometry`` (lon/lat rings).
+    names : Series
+        Names to write, indexed by Kreis code (e.g. the five largest cities).
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    from analysis.market.proximity import polygon_centroid
+
+    rings = geometry.set_index("ags")["geometry"]
+    for code, name in names.items():
+        if code not in rings.index:
+            continue
+        lat, lon = polygon_centroid(rings.loc[code])
+        ax.annotate(
+            str(name),
+            (lon, lat),
+            xytext=(3, 3),
+            textcoords="offset points",
+            fontsize=fontsize,
+            color="#222",
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7},
+        )
+        ax.plot([lon], [lat], marker="o", ms=2.5, color="#222")
+    return ax
+
+
 def render_png(ax, *, source: str = "", title: str | None = None) -> bytes:
     """The finished figure as PNG bytes: localized ticks, source line under it; closes it.
 
@@ -526,13 +571,16 @@ def render_png(ax, *, source: str = "", title: str | None = None) -> bytes:
     # passing bbox_extra_artists replaces matplotlib's own choice: name legends too
     extra = [a.get_legend() for a in figure.axes if a.get_legend() is not None]
     if source:
-        # below everything drawn so far (tick labels, x label), in inches from the corner
+        # below everything drawn so far (tick labels, x label, legends), in inches from
+        # the corner; draw first so that aspect and legend positions are final
+        figure.canvas.draw()
         box = figure.get_tightbbox(figure.canvas.get_renderer())
+        # in figure fractions: savefig(bbox_inches="tight") shifts those, not inches
+        width, height = figure.get_size_inches()
         text = figure.text(
-            box.x0,
-            box.y0 - 0.08,
+            box.x0 / width,
+            (box.y0 - 0.08) / height,
             f"{_('Source')}: {source}",
-            transform=figure.dpi_scale_trans,
             ha="left",
             va="top",
             fontsize=7,

@@ -262,10 +262,14 @@ def _entry_view(key: str, entry: dict, varying: list[str], page: dict, root: Pat
 
 
 def index_language(state: dict) -> str:
-    """The language most reports of the state are in (``de`` when none says)."""
+    """The language most reports of the state are in (``de`` when none says).
+
+    Reports whose notebook has no ``language`` parameter do not vote.
+    """
     found = Counter(
-        str((e.get("parameters") or {}).get("language") or i18n.DEFAULT_LANGUAGE)
+        str(e["parameters"]["language"])
         for e in state.get("entries", {}).values()
+        if (e.get("parameters") or {}).get("language")
     )
     for language, _n in found.most_common():
         if language in i18n.LANGUAGES:

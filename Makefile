@@ -62,6 +62,7 @@ refresh-notebooks: $(STAMP) $(DEMO)
 	$(BIN)/python -m analysis.report.golden refresh notebooks/[0-9]*.ipynb
 
 lab: $(STAMP) $(DEMO)
+	@echo "Start with notebooks/explore/00_start_here.ipynb (kernel: Champions Workbook)"
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 # Quick versions (minutes); the full-size runs are in the README (report_scale --n 400

@@ -165,3 +165,31 @@ def test_german_and_english_reports_record_the_same_key_figures(tmp_path):
     german = _key_figures(path, tmp_path, "de")
     english = _key_figures(path, tmp_path, "en")
     assert german and german == english
+
+
+@pytest.mark.slow
+def test_start_here_loads_every_dataset_through_the_catalogue(tmp_path):
+    import papermill
+
+    path = ROOT / "notebooks" / "explore" / "00_start_here.ipynb"
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    assert nb["metadata"]["kernelspec"]["name"] == "workbook"
+    code = "\n".join(_source(c) for c in nb["cells"] if c["cell_type"] == "code")
+    assert "%autoreload 2" in code
+    for name in (
+        "kreis_indicators",
+        "kreis_geometry",
+        "firms",
+        "plz",
+        "crm",
+        "gemeinde_coordinates",
+        "demo_truth",
+    ):
+        assert f"datasets.{name}(" in code, name
+    papermill.execute_notebook(
+        str(path),
+        str(tmp_path / "start.ipynb"),
+        kernel_name="python3",
+        cwd=str(path.parent),
+        progress_bar=False,
+    )

@@ -39,6 +39,7 @@ _SUMMARY_MARK = 'class="wb-summary"'
 #: Width in pixels of the index thumbnail.
 THUMBNAIL_WIDTH = 360
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_IN_TEXT = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 
 
 def report_language(parameters: Mapping[str, object] | None) -> str:
@@ -186,7 +187,10 @@ def page_context(
         "failed": status != "ok",
         "error": error,
         "reference_dates": ", ".join(
-            format_value(d, language) if _ISO_DATE.match(d) else d for d in dates
+            dict.fromkeys(
+                _ISO_IN_TEXT.sub(lambda m: i18n.fmt_date(m.group(0), language=language), d)
+                for d in dates
+            )
         ),
         "started": format_timestamp(started_at, language),
         "duration": "–"

@@ -278,14 +278,16 @@ def index_language(state: dict) -> str:
 
 
 def _group_title(entries: list[tuple[str, dict]], root: Path | None) -> tuple[str, str]:
-    """Title and question of a report: from its source notebook, else a run's card."""
+    """Title and question of a report: as a run shows them (its card), else its notebook's."""
     entry = entries[0][1]
-    title, question, _helps = _source_info(entry.get("notebook"))
-    if root and entry.get("last_good") and (not title or not question):
+    title = question = ""
+    if root and entry.get("last_good"):
         card = _read_json(
             root / entry["report"] / entry["slug"] / "runs" / entry["last_good"] / "card.json"
         )
-        title, question = title or card.get("title", ""), question or card.get("question", "")
+        title, question = card.get("title", ""), card.get("question", "")
+    if not title:
+        title, question, _helps = _source_info(entry.get("notebook"))
     return title or entry["report"], question
 
 

@@ -181,7 +181,9 @@ def page_context(
     return {
         "language": language,
         "title": notebook_title(nb, report),
-        "question": notebook_question(nb),
+        # From the title output only: a notebook without one keeps its question in its
+        # first markdown cell, which the page shows anyway.
+        "question": notebook_question(nb) if _title_output(nb) is not None else "",
         "report": report,
         "demo": dataset == "demo",
         "failed": status != "ok",

@@ -72,7 +72,7 @@ def _python_sources():
 
     for path in SRC.rglob("*.py"):
         yield path.read_text(encoding="utf-8")
-    for path in (SRC.parents[1] / "notebooks").rglob("*.ipynb"):
+    for path in (SRC.parents[1] / "notebooks").glob("[0-9]*.ipynb"):
         for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
             if cell["cell_type"] == "code":
                 yield "".join(cell["source"])

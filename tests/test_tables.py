@@ -73,3 +73,10 @@ def test_shortened_note():
         "Die ersten 10 von 400 Zeilen; die vollständige Tabelle steht im Anhang."
     )
     assert shortened_note(10, 10) == ""
+
+
+def test_cells_withheld_by_privacy_are_marked_too():
+    frame = FRAME.assign(population=[328028, "x"])
+    rendered = table(frame, SPEC)
+    assert rendered.frame["Einwohner"].tolist() == ["328.028", SUPPRESSED]
+    assert rendered.notes and rendered.notes[0].startswith(SUPPRESSED)

@@ -184,6 +184,8 @@ def record(name: str, value: object, label: str | None = None) -> None:
 def _pretty(value: object) -> str:
     from analysis.present.i18n import fmt_value
 
+    if isinstance(value, float) and value.is_integer():
+        return fmt_value(int(value))
     if isinstance(value, float) and value != 0 and abs(value) < 1:
         return fmt_value(value, max(0, 2 - int(math.floor(math.log10(abs(value))))))
     if isinstance(value, float):

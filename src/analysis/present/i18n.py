@@ -170,11 +170,16 @@ def fmt_percent(share: float | None, decimals: int = 1, *, language: str | None 
     return format_percent(float(share), format=pattern, locale=locale, decimal_quantization=True)
 
 
-def fmt_points(value: float | None, decimals: int = 1, *, language: str | None = None) -> str:
-    """A difference of percentages in percentage points, signed: ``+2,5 Prozentpunkte``."""
+def fmt_points(
+    value: float | None, decimals: int = 1, *, signed: bool = True, language: str | None = None
+) -> str:
+    """A difference of percentages in percentage points: ``+2,5 Prozentpunkte``.
+
+    ``signed=False`` leaves out the ``+`` (after a verb that already says the direction).
+    """
     if _missing(value):
         return MISSING
-    sign = "+" if value > 0 else ""
+    sign = "+" if value > 0 and signed else ""
     return f"{sign}{fmt_number(value, decimals, language=language)} " + gettext(
         "percentage points", language=language
     )

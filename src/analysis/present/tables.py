@@ -64,6 +64,8 @@ class Column:
             return i18n.MISSING if _isna(value) else str(value)
         if _isna(value):
             return i18n.MISSING
+        if isinstance(value, str):  # a cell withheld by analysis.privacy ("x")
+            return SUPPRESSED
         if self.kind == "int":
             return i18n.fmt_int(float(value), language=language)
         if self.kind == "percent":
@@ -135,7 +137,8 @@ def table(
         Footnotes under the table.
     suppressed : DataFrame of bool, optional
         Same index as ``frame``; True cells are shown as :data:`SUPPRESSED` and a
-        footnote explains why.
+        footnote explains why. Cells that ``analysis.privacy`` already replaced by its
+        label (a text such as ``"x"`` in a number column) are shown the same way.
     suppressed_note : str, optional
         The explanation (default: fewer than 5 records, withheld for privacy).
     language : str, optional
@@ -154,16 +157,18 @@ def table(
     if missing:
         raise KeyError(f"columns not in the table: {missing}; it has {list(frame.columns)}")
     shown = {}
+    withheld = False
     for column in columns:
         values = frame.index.to_series() if column.name == "index" else frame[column.name]
         cells = [column.format(v, language) for v in values]
+        withheld = withheld or (column.kind != "text" and SUPPRESSED in cells)
         if suppressed is not None and column.name in suppressed.columns:
             mask = suppressed[column.name].reindex(frame.index).fillna(False).astype(bool)
             cells = [SUPPRESSED if m else c for c, m in zip(cells, mask, strict=True)]
         shown[column.label] = cells
     text = pd.DataFrame(shown)
     all_notes = list(notes)
-    if suppressed is not None and bool(suppressed.to_numpy().any()):
+    if withheld or (suppressed is not None and bool(suppressed.to_numpy().any())):
         reason = suppressed_note or _(
             "fewer than 5 records: withheld so that no person or customer can be recognized",
             language=language,

@@ -197,3 +197,17 @@ def test_start_here_loads_every_dataset_through_the_catalogue(tmp_path):
         cwd=str(path.parent),
         progress_bar=False,
     )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_notebook_imports_the_demo_generator(path):
+    """Demo truths come through analysis.datasets.demo_truth (None on official data)."""
+    for cell in _cells(path):
+        if cell["cell_type"] != "code":
+            continue
+        for node in ast.walk(ast.parse(_source(cell))):
+            if isinstance(node, ast.ImportFrom):
+                assert not (node.module or "").startswith("analysis.demo"), path.name
+                assert not (node.module == "analysis" and any(a.name == "demo" for a in node.names))
+            if isinstance(node, ast.Import):
+                assert not any(a.name.startswith("analysis.demo") for a in node.names)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import logging
 import math
 import os
 from collections import Counter
@@ -27,6 +28,8 @@ from pathlib import Path
 
 from analysis.present import i18n
 from analysis.report.html import TEMPLATES, format_timestamp, format_value, install_language
+
+log = logging.getLogger(__name__)
 
 #: Headline figures shown per report on the index.
 HEADLINE_FIGURES = 3
@@ -431,11 +434,18 @@ def publish_pages(root: str | Path, *, pdf: bool = False, language: str | None =
             run_dir = folder / "runs" / good
             executed = run_dir / "executed.ipynb"
             if not (run_dir / "card.json").is_file() and executed.is_file():
-                nb = nbformat.read(executed, as_version=4)
-                write_page_assets(
-                    nb, run_dir, report=entry["report"], parameters=entry.get("parameters") or {}
-                )
-                counts["cards"] += 1
+                # A card is a convenience: an unreadable notebook leaves the index as it was.
+                try:
+                    nb = nbformat.read(executed, as_version=4)
+                    write_page_assets(
+                        nb,
+                        run_dir,
+                        report=entry["report"],
+                        parameters=entry.get("parameters") or {},
+                    )
+                    counts["cards"] += 1
+                except Exception as exc:  # noqa: BLE001 - nbformat raises several kinds
+                    log.warning("no card for %s: %s: %s", run_dir, type(exc).__name__, exc)
             page, printed = folder / "report.html", folder / "report.pdf"
             if pdf and page.is_file():
                 fresh = printed.is_file() and printed.stat().st_mtime >= page.stat().st_mtime
@@ -444,8 +454,12 @@ def publish_pages(root: str | Path, *, pdf: bool = False, language: str | None =
                     counts["pdf" if ok else "pdf_failed"] += 1
         text = render_index(state, root, language)
         tmp = root / f".index.html.{os.getpid()}.tmp"
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, root / "index.html")
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, root / "index.html")
+        except OSError as exc:  # a full disk: the run's own index.html stays
+            tmp.unlink(missing_ok=True)
+            log.warning("index.html not rewritten with cards: %s", exc)
     if pdf:
         counts["message"] = f"pdf: {counts['pdf']} written, {counts['pdf_failed']} failed"
     return counts

@@ -222,6 +222,30 @@ def test_index_groups_a_grid_into_searchable_cards():
     assert "<script src" not in page and "03159" in page
 
 
+def test_publish_pages_writes_cards_and_thumbnails_then_the_index(tmp_path, monkeypatch):
+    state = _state({"population_total": 328028})
+    state["entries"]["profile/demo_0"]["runs"][0]["files"] = ["executed.ipynb"]
+    run_dir = tmp_path / "profile" / "demo_0" / "runs" / "run0"
+    run_dir.mkdir(parents=True)
+    nbformat.write(_notebook(), run_dir / "executed.ipynb")
+    (run_dir.parent.parent / "report.html").write_text(_render())
+    (tmp_path / "index.json").write_text(json.dumps(state))
+    monkeypatch.setenv("PATH", str(tmp_path))  # no Chromium: no PDF, a clear message
+    monkeypatch.delenv("WORKBOOK_CHROMIUM", raising=False)
+
+    done = index.publish_pages(tmp_path, pdf=True)
+
+    assert done["cards"] == 1 and "no headless Chromium" in done["message"]
+    assert (run_dir / "thumbnail.png").is_file() and not (
+        run_dir.parent.parent / "report.pdf"
+    ).exists()
+    page = (tmp_path / "index.html").read_text()
+    assert "Regional profile Göttingen" in page and "runs/run0/thumbnail.png" in page
+    assert "Einwohner" in page and "328.028" in page
+    assert index.publish_pages(tmp_path / "nothing-here") == {
+        "cards": 0, "pdf": 0, "pdf_failed": 0, "message": ""}  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("value", "de", "en"),
     [(328028, "328.028", "328,028"), (942.0, "942", "942"), (54.0, "54", "54"),

@@ -422,6 +422,8 @@ def publish_pages(root: str | Path, *, pdf: bool = False, language: str | None =
 
     root = Path(root)
     counts: dict = {"cards": 0, "pdf": 0, "pdf_failed": 0, "message": ""}
+    if not (root / "index.json").is_file():
+        return counts
     if pdf and find_chromium() is None:
         counts["message"], pdf = NO_ENGINE, False
     with _folder_lock(root):

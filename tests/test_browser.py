@@ -464,3 +464,48 @@ def test_demo_reports_in_chromium_with_axe(browser, axe_source, demo_site):
     if pending:
         pytest.xfail("notebooks not yet in the report language:\n" + "\n".join(pending))
     assert len(list(shots.glob("*.png"))) == len(pages) + 1
+
+
+def test_index_grid_is_searchable_and_filterable_in_chromium(browser, axe_source, tmp_path):
+    from analysis.report.index import render_index
+
+    entries = {}
+    for i in range(24):
+        status = "failed" if i % 8 == 0 else "ok"
+        entries[f"profile/demo_{i:02d}"] = {
+            "report": "profile", "slug": f"demo_{i:02d}", "status": status,
+            "notebook": "notebooks/01_region_profile.ipynb",
+            "parameters": {"region": f"03{i:03d}", "dataset": "demo", "language": "de"},
+            "last_good": None if status == "failed" else f"r{i}",
+            "runs": [{"run_id": f"r{i}", "status": status, "started_at": "2026-12-03T10:00:00Z",
+                      "figures": {"rank": i + 1}, "files": ["run.log"], "error": "boom"}],
+        }  # fmt: skip
+    for entry in entries.values():  # the links of the page must lead somewhere
+        folder = tmp_path / "profile" / entry["slug"]
+        (folder / "runs" / entry["runs"][0]["run_id"]).mkdir(parents=True)
+        for name in ("report.html", f"runs/{entry['runs'][0]['run_id']}/run.log",
+                     f"runs/{entry['runs'][0]['run_id']}/manifest.json",
+                     f"runs/{entry['runs'][0]['run_id']}/executed.ipynb"):  # fmt: skip
+            (folder / name).write_text("x")
+    page = tmp_path / "index.html"
+    page.write_text(render_index({"entries": entries}), encoding="utf-8")
+
+    problems = browser.open(page.as_uri())
+    _assert_clean(page, problems)
+    assert _serious(browser.axe(axe_source)) == []
+
+    def shown(search: str, status: str = "") -> tuple[int, str]:
+        return tuple(browser.evaluate(
+            "(() => { const s = document.getElementById('wb-search');"
+            f" s.value = {json.dumps(search)}; s.dispatchEvent(new Event('input'));"
+            " const t = document.getElementById('wb-status');"
+            f" t.value = {json.dumps(status)}; t.dispatchEvent(new Event('change'));"
+            " return [document.querySelectorAll('li.wb-card:not([hidden])').length,"
+            " document.getElementById('wb-count').textContent]; })()"
+        ))  # fmt: skip
+
+    assert shown("") == (24, "24 von 24 angezeigt")
+    assert shown("03007")[0] == 1
+    assert shown("", "failed")[0] == 3
+    assert shown("03016", "failed")[0] == 1 and shown("03017", "failed")[0] == 0
+    assert browser.evaluate("document.querySelector('section.wb-group').hidden") is True

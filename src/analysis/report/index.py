@@ -83,6 +83,11 @@ def _source_notebook(path: str, mtime: float) -> tuple[str, str, dict[str, str]]
         nb = nbformat.read(path, as_version=4)
     except (OSError, ValueError):
         return "", "", {}
+    # The source has no outputs: its analysts' notes (remove-cell) are the best there is
+    # until a run's card says how the report titles itself.
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        cell.metadata["tags"] = [t for t in tags if t != "remove-cell"]
     return notebook_title(nb, ""), notebook_question(nb), parameter_help(nb)
 
 

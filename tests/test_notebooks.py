@@ -21,6 +21,7 @@ CONVERTED = {
     "01_region_profile.ipynb",
     "02_mint_clusters.ipynb",
     "04_sales_marketing_alignment.ipynb",
+    "05_market_potential.ipynb",
 }
 MAX_CELL_LINES = 15
 

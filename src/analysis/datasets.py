@@ -260,3 +260,14 @@ def demo_truth(dataset: str, part: str) -> Loaded[dict | None]:
     }
     truth = json.loads(path.read_text(encoding="utf-8")).get(part)
     return Loaded(truth, Provenance(dataset, (entry,)))
+
+
+def gemeinde_population(coordinates: Loaded) -> pd.Series | None:
+    """Population per Gemeinde (``ags8``) from :func:`gemeinde_coordinates`, or None.
+
+    The weights for splitting postcodes that span several Kreise
+    (``firms(..., weight=...)``, ``analysis.market.locate_accounts``).
+    """
+    if coordinates.data is None:
+        return None
+    return coordinates.data.set_index("ags8")["population"]

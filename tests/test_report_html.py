@@ -89,6 +89,23 @@ def test_page_is_german_by_default_with_german_formats():
     assert not re.search(r"<script[^>]+src=|<link[^>]+href=|https?://(?!www\.w3\.org)", page)
 
 
+def test_chrome_escapes_what_it_shows():
+    page = html.render_report(
+        _notebook(),
+        report="r",
+        parameters={"segment": "<script>alert(1)</script>"},
+        started_at="2026-12-03T14:05:09Z",
+        duration_s=None,
+        git_commit="",
+        dataset="official",
+        sources=[{"credit": "<b>Quelle</b>"}],
+        status="failed",
+        error="cell 3: <img src=x onerror=alert(1)>",
+    )
+    assert "<script>alert" not in page and "<img src=x" not in page and "<b>Quelle" not in page
+    assert "&lt;script&gt;" in page and "Dieser Lauf ist fehlgeschlagen." in page
+
+
 def test_page_in_english_on_request():
     page = _render(language="en")
     assert '<html lang="en">' in page and "Synthetic demo data." in page

@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
 
-from analysis.present import plots
+from analysis.present import maps, plots
 
 
 def _square(x0, y0, size):
@@ -27,20 +27,12 @@ def test_choropleth_draws_enclaves_on_top_of_the_kreis_around_them():
     fills = ax.collections[0]
     first, second = fills.get_paths()
     assert abs(plots._ring_area(first.vertices[:-1])) > abs(plots._ring_area(second.vertices[:-1]))
-    assert len(ax.collections) == 2  # fills + highlight outline
+    assert len(ax.collections) == 3  # fills + highlight outline + Land borders
 
 
 def test_ring_area_shoelace():
     assert plots._ring_area(_square(0, 0, 2)) == 4.0
     assert plots._ring_area(_square(0, 0, 2)[::-1]) == -4.0
-
-
-def test_table_formats_and_escapes():
-    frame = pd.DataFrame({"big_number": [1234567.0, 2000.0], "name": ["<script>x</script>", "y"]})
-    html = plots.table(frame).to_html()
-    assert "1,234,567" in html and "&lt;script&gt;" in html and "<script>" not in html
-    assert "Big number" in html
-    assert html == plots.table(frame).to_html(), "stable ids: same table, same bytes"
 
 
 def test_show_needs_alt_text():
@@ -80,3 +72,23 @@ def test_ticks_and_source_line_in_the_report_language():
     assert i18n.gettext("Source") == "Quelle"
     png = plots.render_png(ax, source="Demo")
     assert png.startswith(b"\x89PNG")
+
+
+def test_land_borders_keep_outer_edges_and_drop_shared_ones():
+    # two Kreise of Land 01 side by side, one of Land 02 to the right
+    geometry = pd.DataFrame(
+        {
+            "ags": ["01001", "01002", "02001"],
+            "geometry": [[_square(0, 0, 1)], [_square(1, 0, 1)], [_square(2, 0, 1)]],
+        }
+    )
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots()
+    maps.land_borders(ax, geometry)
+    segments = ax.collections[0].get_segments()
+    # Land 01: 6 outer edges (its shared edge x=1 dropped); Land 02: 4 edges
+    assert len(segments) == 10
+    shared = [s for s in segments if (s[:, 0] == 1).all()]
+    assert shared == [], "the edge between two Kreise of one Land is no Land border"
+    plt.close("all")

@@ -11,6 +11,7 @@ import pandas as pd
 
 from analysis.present import i18n, plots
 from analysis.present.i18n import gettext as _
+from analysis.present.maps import label_places
 from analysis.present.narrative import Finding, Text, certainty, say, title
 from analysis.present.tables import Column, Table, shortened_note, table
 
@@ -278,7 +279,7 @@ def champion_map(geometry, counts, region: str, name: str, places, source: str):
         label=_("per 100,000 inhabitants"),
     )
     plots.show(
-        plots.label_places(ax, geometry, places),
+        label_places(ax, geometry, places),
         alt=_(
             "Map of the Kreise coloured by Hidden Champions per 100,000 inhabitants; {name} "
             "is outlined."

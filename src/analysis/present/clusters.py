@@ -233,6 +233,7 @@ def largest_places(indicators: pd.DataFrame, n: int = 5) -> pd.Series:
 def maps(geometry, stars: pd.DataFrame, indicators: pd.DataFrame, region: str, source: str):
     """The location-quotient map and the category map, or a sentence when there is no map."""
     from analysis.present import plots
+    from analysis.present.maps import label_places
 
     if geometry is None:
         return say(_("No Kreis boundaries in this dataset: the maps are not available."))
@@ -250,7 +251,7 @@ def maps(geometry, stars: pd.DataFrame, indicators: pd.DataFrame, region: str, s
         label=_("Location quotient (Germany = 1)"),
     )
     plots.show(
-        plots.label_places(ax, geometry, places),
+        label_places(ax, geometry, places),
         alt=_(
             "Map of the Kreise coloured by the location quotient of MINT students; "
             "{n} Kreise reach 2 or more; {name} is outlined."
@@ -274,7 +275,7 @@ def maps(geometry, stars: pd.DataFrame, indicators: pd.DataFrame, region: str, s
         colors={category("no cluster"): plots.MUTED},
     )
     plots.show(
-        plots.label_places(ax, geometry, places),
+        label_places(ax, geometry, places),
         alt=_(
             "Map of the Kreise coloured by cluster category: {n} MINT clusters, {m} emerging, "
             "the rest without a cluster; {name} is outlined."

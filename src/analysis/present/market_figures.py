@@ -6,6 +6,7 @@ import pandas as pd
 
 from analysis.present import i18n, plots
 from analysis.present.i18n import gettext as _
+from analysis.present.maps import label_places
 from analysis.present.narrative import say
 
 #: The funnel positions of ``analysis.market`` in the report language.
@@ -36,7 +37,7 @@ def maps(geometry, frame: pd.DataFrame, model, exposure: str, places: pd.Series,
         label=_("customers per 100,000 {per}").format(per=per),
     )
     plots.show(
-        plots.label_places(ax, geometry, places),
+        label_places(ax, geometry, places),
         alt=_(
             "Map of the Kreise coloured by customers per 100,000 {per}; Kreise with fewer "
             "than 5 customers are grey."
@@ -58,7 +59,7 @@ def maps(geometry, frame: pd.DataFrame, model, exposure: str, places: pd.Series,
         text.set_text(_(FUNNEL_TEXT.get(text.get_text(), text.get_text())))
     legend.set_title(_("Position in the funnel"))
     plots.show(
-        plots.label_places(ax, geometry, places),
+        label_places(ax, geometry, places),
         alt=_(
             "Map of the Kreise by their position in the funnel plot: orange below the "
             "limits (fewer customers than expected), blue above, light grey within; {n} "

@@ -167,9 +167,10 @@ def choropleth(
     cmap: str = "viridis",
     categorical: bool = False,
     colors: dict | None = None,
+    borders: bool = True,
     ax=None,
 ):
-    """A map of Kreise coloured by ``values``.
+    """A map of Kreise coloured by ``values``, with the Land borders for orientation.
 
     Parameters
     ----------
@@ -185,6 +186,8 @@ def choropleth(
         Values are categories (a legend instead of a colour bar).
     colors : dict, optional
         Colour per category (default: the palette in category order).
+    borders : bool
+        Draw the Land borders (:func:`land_borders`).
 
     Returns
     -------
@@ -246,6 +249,10 @@ def choropleth(
         ax.add_collection(
             PolyCollection(outline, facecolors="none", edgecolors=ACCENT, linewidths=1.6)
         )
+    if borders:
+        from analysis.present.maps import land_borders
+
+        land_borders(ax, geometry)
     ax.autoscale_view()
     ax.set_aspect(1 / math.cos(math.radians(51)))
     ax.set_axis_off()
@@ -298,69 +305,6 @@ def observed_vs_expected(
     ax.set_ylabel("observed")
     ax.set_title(title, loc="left")
     return ax
-
-
-def _label(column: object) -> str:
-    """snake_case column names read as words: ``germany_median`` → ``Germany median``."""
-    text = str(column)
-    if "_" in text and text == text.lower():
-        text = text.replace("_", " ")
-        return text[:1].upper() + text[1:]
-    return text
-
-
-def table(
-    frame: pd.DataFrame,
-    *,
-    decimals: int | dict[str, int] = 1,
-    caption: str = "",
-    hide_index: bool = False,
-):
-    """A table for a report: thousands separators, fixed decimals, "–" for missing.
-
-    Integer-valued columns get no decimals. Text is escaped (a ``<script>`` in a name is
-    shown as text).
-
-    Parameters
-    ----------
-    frame : DataFrame
-    decimals : int or dict
-        Decimals for float columns, or per column.
-    caption : str
-    hide_index : bool
-
-    Returns
-    -------
-    pandas.io.formats.style.Styler
-    """
-    formats = {}
-    for column in frame.columns:
-        series = frame[column]
-        if pd.api.types.is_bool_dtype(series):
-            continue
-        if pd.api.types.is_numeric_dtype(series):
-            values = series.dropna()
-            whole = (
-                len(values) > 0 and bool(((values % 1) == 0).all()) and values.abs().max() >= 1000
-            )
-            places = decimals.get(column, 1) if isinstance(decimals, dict) else decimals
-            places = 0 if pd.api.types.is_integer_dtype(series) or whole else places
-            formats[column] = f"{{:,.{places}f}}"
-    import hashlib
-
-    labels = {c: _label(c) for c in frame.columns}
-    digest = hashlib.sha256(f"{list(frame.columns)}{caption}{frame.shape}".encode()).hexdigest()
-    styler = (
-        frame.style.format(formats, na_rep="–", escape="html")
-        .format_index(escape="html")
-        .format_index(lambda c: labels.get(c, c), axis="columns", escape="html")
-        .set_uuid(digest[:8])  # stable element ids: the same table renders the same bytes
-    )
-    if caption:
-        styler = styler.set_caption(caption)
-    if hide_index:
-        styler = styler.hide(axis="index")
-    return styler
 
 
 def funnel_plot(
@@ -489,6 +433,9 @@ def funnel_map(geometry: pd.DataFrame, flags: pd.Series, *, title: str = "", ax=
         if k in present
     ]
     ax.legend(handles=handles, loc="lower left", fontsize=7, frameon=False, title="funnel")
+    from analysis.present.maps import land_borders
+
+    land_borders(ax, geometry)
     ax.autoscale_view()
     ax.set_aspect(1 / math.cos(math.radians(51)))
     ax.set_axis_off()
@@ -508,42 +455,6 @@ def localize_ticks(ax) -> None:
         ticks = [t for t in axis.get_majorticklocs() if math.isfinite(t)]
         decimals = next((d for d in range(7) if all(abs(round(t, d) - t) < 1e-9 for t in ticks)), 6)
         axis.set_major_formatter(FuncFormatter(lambda v, _pos, d=decimals: fmt_number(v, d)))
-
-
-def label_places(ax, geometry: pd.DataFrame, names: pd.Series, *, fontsize: int = 7):
-    """Write place names at the centroids of the given Kreise (orientation on a map).
-
-    Parameters
-    ----------
-    ax : matplotlib Axes
-        A map drawn by :func:`choropleth` or :func:`funnel_map`.
-    geometry : DataFrame
-        ``ags``, ``geometry`` (lon/lat rings).
-    names : Series
-        Names to write, indexed by Kreis code (e.g. the five largest cities).
-
-    Returns
-    -------
-    matplotlib Axes
-    """
-    from analysis.market.proximity import polygon_centroid
-
-    rings = geometry.set_index("ags")["geometry"]
-    for code, name in names.items():
-        if code not in rings.index:
-            continue
-        lat, lon = polygon_centroid(rings.loc[code])
-        ax.annotate(
-            str(name),
-            (lon, lat),
-            xytext=(3, 3),
-            textcoords="offset points",
-            fontsize=fontsize,
-            color="#222",
-            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7},
-        )
-        ax.plot([lon], [lat], marker="o", ms=2.5, color="#222")
-    return ax
 
 
 def render_png(ax, *, source: str = "", title: str | None = None) -> bytes:
@@ -577,10 +488,15 @@ def render_png(ax, *, source: str = "", title: str | None = None) -> bytes:
         box = figure.get_tightbbox(figure.canvas.get_renderer())
         # in figure fractions: savefig(bbox_inches="tight") shifts those, not inches
         width, height = figure.get_size_inches()
+        import textwrap
+
+        # wrap to the drawing's width (about 0.6 em per character at 7 pt): a long credit
+        # line must not widen the image
+        chars = max(40, int((box.x1 - box.x0) * 72 / (7 * 0.6)))
         text = figure.text(
             box.x0 / width,
             (box.y0 - 0.08) / height,
-            f"{_('Source')}: {source}",
+            textwrap.fill(f"{_('Source')}: {source}", chars),
             ha="left",
             va="top",
             fontsize=7,

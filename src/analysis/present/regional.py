@@ -209,12 +209,12 @@ def profile_table(profile: pd.DataFrame, caption: str) -> Table:
     )
     columns = [
         Column("indicator", _("Indicator"), "text"),
-        Column("value", _("Value"), "text"),
+        Column("value", _("Value"), "formatted"),
         Column("unit", _("Unit"), "text"),
         Column("rank", _("Rank (1 = highest)"), "int"),
         Column("of", _("Kreise with a value"), "int"),
         Column("percentile", _("Percentile (median Kreis = 50)"), "number", 0),
-        Column("germany_median", _("German median"), "text"),
+        Column("germany_median", _("German median"), "formatted"),
     ]
     return table(frame, columns, caption=caption)
 
@@ -234,15 +234,21 @@ def peer_table(peers: pd.DataFrame, columns_used: list[str], caption: str) -> Ta
 def comparison_table(comparison: pd.DataFrame, caption: str) -> Table:
     """Region, comparison and German median side by side, with percentiles."""
     name_a, name_b = comparison.attrs["region_name"], comparison.attrs["compare_name"]
+    formatted = {
+        column: [_value(i, v) for i, v in zip(comparison.index, comparison[column], strict=True)]
+        for column in ("region", "compare", "germany_median")
+    }
     frame = comparison.reset_index(names="indicator").assign(
-        indicator=lambda f: f["indicator"].map(label), unit=lambda f: f["unit"].map(_unit)
+        indicator=lambda f: f["indicator"].map(label),
+        unit=lambda f: f["unit"].map(_unit),
+        **formatted,
     )
     columns = [
         Column("indicator", _("Indicator"), "text"),
         Column("unit", _("Unit"), "text"),
-        Column("region", name_a, "number", 1),
-        Column("compare", name_b, "number", 1),
-        Column("germany_median", _("German median"), "number", 1),
+        Column("region", name_a, "formatted"),
+        Column("compare", name_b, "formatted"),
+        Column("germany_median", _("German median"), "formatted"),
         Column("region_percentile", _("{name}: percentile").format(name=name_a), "number", 0),
         Column("compare_percentile", _("{name}: percentile").format(name=name_b), "number", 0),
     ]

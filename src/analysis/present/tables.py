@@ -28,7 +28,7 @@ from analysis.present.i18n import gettext as _
 #: The one symbol for a cell withheld for privacy (fewer than 5 records).
 SUPPRESSED = "•"
 #: Kinds of column and how they are formatted.
-KINDS = ("text", "number", "int", "percent", "share", "points", "currency", "date")
+KINDS = ("text", "formatted", "number", "int", "percent", "share", "points", "currency", "date")
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,8 @@ class Column:
         (``"Einwohner"``, ``"MINT-Studierende je 1.000 Einw."``).
     kind : str
         One of :data:`KINDS`: ``percent`` holds values on the 0-100 scale, ``share``
-        on the 0-1 scale; both are shown as ``23,0 %``.
+        on the 0-1 scale; both are shown as ``23,0 %``. ``formatted``: numbers already
+        formatted as text (e.g. with decimals per row), shown as they are, right-aligned.
     decimals : int
         Decimals for ``number``, ``percent``, ``share``, ``points``, ``currency``.
     """
@@ -60,7 +61,7 @@ class Column:
 
     def format(self, value: object, language: str | None = None) -> str:
         """One cell as text in the report language."""
-        if self.kind == "text":
+        if self.kind in ("text", "formatted"):
             return i18n.MISSING if _isna(value) else str(value)
         if _isna(value):
             return i18n.MISSING
@@ -161,7 +162,7 @@ def table(
     for column in columns:
         values = frame.index.to_series() if column.name == "index" else frame[column.name]
         cells = [column.format(v, language) for v in values]
-        withheld = withheld or (column.kind != "text" and SUPPRESSED in cells)
+        withheld = withheld or (column.kind not in ("text", "formatted") and SUPPRESSED in cells)
         if suppressed is not None and column.name in suppressed.columns:
             mask = suppressed[column.name].reindex(frame.index).fillna(False).astype(bool)
             cells = [SUPPRESSED if m else c for c, m in zip(cells, mask, strict=True)]

@@ -134,3 +134,13 @@ def test_every_indicator_label_and_unit_has_a_german_text():
         for text in (indicator.label, indicator.unit):
             if text not in {"%", "EUR"}:
                 assert i18n.gettext(text, language="de") != text, text
+
+
+def test_report_setup_sets_the_language_and_refuses_others():
+    import analysis
+
+    analysis.report_setup(language="en")
+    assert i18n.get_language() == "en"
+    with pytest.raises(ValueError, match="language"):
+        analysis.report_setup(language="fr")
+    assert i18n.get_language() == "en", "a refused language changes nothing"

@@ -166,8 +166,9 @@ def _key_figures(path, tmp_path, language):
 
 
 @pytest.mark.slow
-def test_german_and_english_reports_record_the_same_key_figures(tmp_path):
-    path = ROOT / "notebooks" / "01_region_profile.ipynb"
+@pytest.mark.parametrize("name", ["01_region_profile", "04_sales_marketing_alignment"])
+def test_german_and_english_reports_record_the_same_key_figures(tmp_path, name):
+    path = ROOT / "notebooks" / f"{name}.ipynb"
     german = _key_figures(path, tmp_path, "de")
     english = _key_figures(path, tmp_path, "en")
     assert german and german == english

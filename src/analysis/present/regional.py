@@ -223,7 +223,12 @@ def peer_table(peers: pd.DataFrame, columns_used: list[str], caption: str) -> Ta
     """The nearest peers with the indicators that define 'near'."""
     columns = [Column("name", _("Kreis"), "text"), Column("ags", _("Kreis code"), "text")]
     columns += [
-        Column(c, label(c), "int" if _BY_COLUMN[c].decimals == 0 else "number", 1)
+        Column(
+            c,
+            label(c) + (" (%)" if _BY_COLUMN[c].unit == "%" else ""),
+            "int" if _BY_COLUMN[c].decimals == 0 else "number",
+            _BY_COLUMN[c].decimals,
+        )
         for c in columns_used
         if c in _BY_COLUMN
     ]

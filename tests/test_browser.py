@@ -16,6 +16,7 @@ axe-core) and skips, saying so, only when the binary is absent.
 from __future__ import annotations
 
 import base64
+import html
 import json
 import os
 import shutil
@@ -425,14 +426,7 @@ def _check_report(browser, axe_source, url: str, language: str, shot: Path) -> N
         " const h = document.querySelector('.wb-body h2:not(section.wb-summary h2)');"
         " return s ? (h ? !!(s.compareDocumentPosition(h) & 4) : true) : null; })()"
     )
-    assert order is not False, f"{url}: the summary must come before the first section"
-
-
-def _speaks_the_report_language(notebook: Path) -> bool:
-    """Whether a report notebook has the ``language`` parameter (issue 13's conversion)."""
-    from analysis.report.params import read_parameters
-
-    return any(p.name == "language" for p in read_parameters(notebook))
+    assert order is True, f"{url}: the summary must open the report, before the first section"
 
 
 def test_demo_reports_in_chromium_with_axe(browser, axe_source, demo_site):
@@ -440,7 +434,7 @@ def test_demo_reports_in_chromium_with_axe(browser, axe_source, demo_site):
     index = root / "index.html"
     shots = root / "screenshots"
     plan = yaml.safe_load((ROOT / "config" / "reports.yml").read_text(encoding="utf-8"))
-    notebooks = {r["name"]: ROOT / r["notebook"] for r in plan["reports"]}
+    notebooks = {r["name"]: ROOT / r["notebook"] for r in plan["reports"]}  # every one bilingual
 
     problems = _check_page(browser, axe_source, index.as_uri(), language,
                            shots / f"{language}-index.png")  # fmt: skip
@@ -449,20 +443,16 @@ def test_demo_reports_in_chromium_with_axe(browser, axe_source, demo_site):
     pages = sorted({u for u in problems["links"] if u.endswith("/report.html")})
     assert len(pages) == len(notebooks), "the index links every report of the plan"
 
-    # A notebook not yet converted to the report language (no `language` parameter)
-    # cannot pass in English; its problems are reported as an expected failure, and
-    # the test turns strict by itself once every notebook speaks both languages.
-    failures, pending = [], []
+    figures = browser.evaluate("document.querySelectorAll('dl.wb-figures').length")
+    thumbs = browser.evaluate("document.querySelectorAll('.wb-thumb img').length")
+    assert figures == thumbs == len(pages), "each report: headline figures and a thumbnail"
+    front = html.unescape(index.read_text(encoding="utf-8"))
+
     for url in pages:
         report = _file_of(url).relative_to(root).parts[0]
-        try:
-            _check_report(browser, axe_source, url, language, shots / f"{language}-{report}.png")
-        except AssertionError as exc:
-            converted = _speaks_the_report_language(notebooks[report])
-            (failures if converted else pending).append(f"{report}: {str(exc)[:600]}")
-    assert failures == [], "\n".join(failures)
-    if pending:
-        pytest.xfail("notebooks not yet in the report language:\n" + "\n".join(pending))
+        _check_report(browser, axe_source, url, language, shots / f"{language}-{report}.png")
+        title = browser.evaluate("document.title")
+        assert title in front, f"the index shows the title of {report}: {title!r}"
     assert len(list(shots.glob("*.png"))) == len(pages) + 1
 
 

@@ -58,13 +58,16 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--name", help="report name (default: the notebook's stem)")
     p.add_argument("--force", action="store_true", help="re-run even when cached")
     p.add_argument("--timeout", type=int, default=None, help="cell timeout in seconds")
+    p.add_argument("--pdf", action="store_true", help="also write report.pdf beside report.html")
     p.set_defaults(func=_cmd_run)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from analysis.paths import reports_dir
+    from analysis.report.index import publish_pages
     from analysis.report.runner import run_single
 
-    return run_single(
+    code = run_single(
         notebook=args.notebook,
         cli_params=args.parameter,
         params_file=args.file,
@@ -72,6 +75,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         force=args.force,
         timeout=args.timeout,
     )
+    done = publish_pages(reports_dir(), pdf=args.pdf)
+    if args.pdf:
+        print(done["message"])
+    return code
 
 
 def _add_report(sub: argparse._SubParsersAction) -> None:

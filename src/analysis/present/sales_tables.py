@@ -266,7 +266,14 @@ def cohort_figure(funnel: pd.DataFrame, date, source: str) -> None:
     ax.fill_between(steps.index, steps["ci_low"], steps["ci_high"], alpha=0.2)
     _date_line(ax, date)
     ax.set(xlabel="", ylabel=_("MQL → opportunity"))
-    ax.set_title(_("MQL → opportunity by lead cohort (95 % Wilson interval)"), loc="left")
+    after = steps.index >= date
+    ax.set_title(
+        _("MQL → opportunity: {before} of the cohorts before, {after} after (mean)").format(
+            before=i18n.fmt_percent(steps.loc[~after, "rate"].mean(), 1),
+            after=i18n.fmt_percent(steps.loc[after, "rate"].mean(), 1),
+        ),
+        loc="left",
+    )
     plots.show(
         ax,
         alt=_(
@@ -277,7 +284,7 @@ def cohort_figure(funnel: pd.DataFrame, date, source: str) -> None:
     )
 
 
-def cycle_figure(cif: pd.DataFrame, source: str) -> None:
+def cycle_figure(cif: pd.DataFrame, cycle_summary: pd.DataFrame, source: str) -> None:
     """Cumulative incidence of winning and losing, before vs after."""
     import matplotlib.pyplot as plt
 
@@ -290,7 +297,14 @@ def cycle_figure(cif: pd.DataFrame, source: str) -> None:
     won.plot(ax=ax)
     lost.plot(ax=ax, ls="--")
     ax.set(xlabel=_("days since creation"), ylabel=_("share of deals"))
-    ax.set_title(_("Cumulative incidence of winning and losing"), loc="left")
+    rows = cycle_summary.set_index("group")["won_within_180d"]
+    ax.set_title(
+        _("Won within 180 days: {before} of the deals created before, {after} after").format(
+            before=i18n.fmt_percent(rows.get("pre"), 1),
+            after=i18n.fmt_percent(rows.get("post"), 1),
+        ),
+        loc="left",
+    )
     ax.legend(frameon=False, fontsize=7)
     plots.show(
         ax,
@@ -334,7 +348,13 @@ def placebo_figure(placebo: pd.DataFrame, fit, source: str) -> None:
     ax = (100 * placebo["level_change"]).plot.hist(bins=12, alpha=0.7, label=_("placebo dates"))
     ax.axvline(100 * fit.level_change, color=plots.ACCENT, label=_("estimate at the real date"))
     ax.set(xlabel=_("level change of the win rate (points)"), ylabel=_("placebo dates"))
-    ax.set_title(_("Level changes at placebo dates in the pre-period"), loc="left")
+    n_large = int((placebo["level_change"].abs() >= abs(fit.level_change)).sum())
+    ax.set_title(
+        _("{n} of {total} placebo dates give a change as large as the real one").format(
+            n=i18n.fmt_int(n_large), total=i18n.fmt_int(len(placebo))
+        ),
+        loc="left",
+    )
     ax.legend(frameon=False, fontsize=8)
     plots.show(
         ax,

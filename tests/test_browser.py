@@ -1,15 +1,22 @@
 """The reports in a real browser: headless Chromium via the DevTools protocol.
 
-Opens ``index.html`` and every report it links, and fails on console errors, uncaught
-exceptions, images that did not load, links to files that do not exist, and any
-request that leaves the machine (the reports must work offline). Saves a screenshot
-of the index. Runs whenever Debian's ``chromium`` is installed (``.ci/run`` installs
-it) and skips, saying so, only when the binary is absent.
+Builds the demo plan (``config/reports.yml``) itself, once in German and once in
+English, into temporary reports folders, then opens ``index.html`` and every report
+it links, and fails on console errors, uncaught exceptions, images that did not load,
+links to files that do not exist, any request that leaves the machine (the reports
+must work offline), a page whose ``lang`` is not the report's language, an image
+without a text alternative, and any serious or critical accessibility violation
+found by axe-core (injected into the page). Screenshots of every page are saved
+(under the temporary reports folder, and copied to ``$WORKBOOK_SCREENSHOTS`` when set).
+
+Runs whenever Debian's ``chromium`` is installed (``.ci/run`` installs it and
+axe-core) and skips, saying so, only when the binary is absent.
 """
 
 from __future__ import annotations
 
 import base64
+import html
 import json
 import os
 import shutil
@@ -22,14 +29,27 @@ from urllib.parse import unquote, urlparse
 
 import nbformat
 import pytest
+import yaml
 
-from analysis.report.plan import Job
-from analysis.report.runner import ReportStore, run_jobs
+from analysis.report.index import publish_pages
+from analysis.report.plan import Job, load_plan
+from analysis.report.runner import ReportStore, kreis_codes, run_jobs
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL_SCHEMES = {"file", "data", "about", "blob", "chrome-error"}
+#: axe-core from the npm registry (``.ci/run``: ``npm install --prefix ~/.cache/workbook/npm``).
+AXE_VERSION = "4.14.1"
+AXE_PLACES = (
+    os.environ.get("WORKBOOK_AXE", ""),
+    str(Path.home() / ".cache/workbook/npm/node_modules/axe-core/axe.min.js"),
+    str(ROOT / "node_modules/axe-core/axe.min.js"),
+)
+#: axe-core impact levels that fail a page.
+AXE_FAILING = {"serious", "critical"}
+#: The alt text the report template writes for an image that came without one.
+MISSING_ALT = {"Abbildung ohne Textalternative", "Figure without a text alternative"}
 
 
 def _chromium() -> str | None:
@@ -118,8 +138,9 @@ class Chromium:
         time.sleep(0.2)  # late console messages
         self.call("Runtime.evaluate", expression="1")  # drain pending events
         images = self.evaluate(
-            "Array.from(document.images).map(i => ({src: i.src.slice(0, 80),"
-            " ok: i.complete && i.naturalWidth > 0}))"
+            "Array.from(document.images).map(i => ({src: i.src.slice(0, 300),"
+            " ok: i.complete && i.naturalWidth > 0, lazy: i.loading === 'lazy',"
+            " alt: i.getAttribute('alt')}))"
         )
         links = self.evaluate("Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
         problems = {"console": [], "external": [], "failed": [], "images": [], "links": links}
@@ -139,16 +160,40 @@ class Chromium:
                     problems["external"].append(request_url)
             elif method == "Network.loadingFailed" and not params.get("canceled"):
                 problems["failed"].append(params.get("errorText", "?"))
-        problems["images"] = [i["src"] for i in images if not i["ok"]]
+        # Lazy images below the fold load only when scrolled to: their files must exist.
+        problems["images"] = [
+            i["src"][:80]
+            for i in images
+            if not i["ok"]
+            and not (i["lazy"] and i["src"].startswith("file:") and _file_of(i["src"]).is_file())
+        ]
         problems["n_images"] = len(images)
+        problems["alts"] = [i["alt"] for i in images]
+        problems["lang"] = self.evaluate("document.documentElement.lang")
         return problems
+
+    def axe(self, source: str) -> list[dict]:
+        """Run axe-core on the open page; its violations (id, impact, help, where)."""
+        self.call("Runtime.evaluate", expression=source)
+        result = self.call(
+            "Runtime.evaluate",
+            expression="axe.run(document, {resultTypes: ['violations']}).then(r =>"
+            " r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+            " nodes: v.nodes.length, where: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))",
+            awaitPromise=True,
+            returnByValue=True,
+            timeout=120_000,
+        )
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"axe-core failed: {result['exceptionDetails']}")
+        return result["result"]["value"]
 
     def evaluate(self, expression: str):
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
         return result["result"].get("value")
 
-    def screenshot(self, path: Path) -> Path:
-        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+    def screenshot(self, path: Path, full_page: bool = True) -> Path:
+        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=full_page)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(data["data"]))
         return path
@@ -283,12 +328,174 @@ def test_checker_notices_external_requests_broken_images_and_errors(browser, tmp
         _assert_clean(page, problems)
 
 
-def test_project_reports_open_cleanly_in_chromium(browser):
-    reports = Path(os.environ.get("WORKBOOK_REPORTS_DIR") or ROOT / "reports")
-    index = reports / "index.html"
-    if not index.is_file():
-        pytest.skip(f"no built reports at {index} (run `make report` first)")
-    # One page per report name keeps a 400-profile grid from taking minutes; every
-    # link of the index is still checked to exist.
-    visited = check_site(browser, index, reports / "screenshots" / "index.png", max_per_report=2)
-    assert visited or "no reports yet" in index.read_text()
+def _axe_source() -> str:
+    for place in AXE_PLACES:
+        if place and Path(place).is_file():
+            return Path(place).read_text(encoding="utf-8")
+    pytest.fail(
+        f"axe-core not found ({', '.join(p for p in AXE_PLACES if p)}); install it with "
+        f"`npm install --prefix ~/.cache/workbook/npm axe-core@{AXE_VERSION}` (.ci/run does)"
+    )
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    return _axe_source()
+
+
+def _serious(violations: list[dict]) -> list[dict]:
+    return [v for v in violations if v.get("impact") in AXE_FAILING]
+
+
+def test_axe_finds_what_readers_would_stumble_over(browser, axe_source, tmp_path):
+    page = tmp_path / "bad.html"
+    page.write_text(
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>x</title></head><body>"
+        "<main><img src='data:image/gif;base64,R0lGODlhAQABAAAAACw='>"
+        "<p style='color:#eee;background:#fff'>hardly legible</p></main></body></html>"
+    )
+    browser.open(page.as_uri())
+    found = {v["id"] for v in _serious(browser.axe(axe_source))}
+    assert {"image-alt", "color-contrast", "html-has-lang"} <= found
+
+
+@pytest.fixture(scope="module")
+def demo_data():
+    """The demo dataset the reports read: the project's, else one generated for the test."""
+    if (ROOT / "data" / "demo" / "TRUTH.json").is_file() or os.environ.get("WORKBOOK_DEMO_DIR"):
+        yield
+        return
+    from analysis.demo import write_demo
+
+    folder = Path(os.environ.get("TMPDIR", "/tmp")) / f"workbook-browser-demo-{os.getpid()}"
+    os.environ["WORKBOOK_DEMO_DIR"] = str(write_demo(folder, seed=1))
+    try:
+        yield
+    finally:
+        os.environ.pop("WORKBOOK_DEMO_DIR", None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module", params=["de", "en"])
+def demo_site(request, demo_data, tmp_path_factory):
+    """The demo plan built in one language into a fresh reports folder (cards, thumbnails)."""
+    language = request.param
+    root = tmp_path_factory.mktemp(f"reports-{language}")
+    plan = yaml.safe_load((ROOT / "config" / "reports.yml").read_text(encoding="utf-8"))
+    plan.update(dataset="demo", language=language)
+    plan_path = root.parent / f"plan-{language}.yml"
+    plan_path.write_text(yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8")
+    jobs = load_plan(plan_path, dataset="demo", kreis_codes=kreis_codes)
+    with open(os.devnull, "w") as quiet:
+        counts = run_jobs(jobs, n_jobs=2, store=ReportStore(root), stream=quiet)
+    state = json.loads((root / "index.json").read_text(encoding="utf-8"))
+    errors = {k: e["runs"][-1].get("error") for k, e in state["entries"].items()
+              if e.get("status") == "failed"}  # fmt: skip
+    assert counts["failed"] == 0, f"demo reports failed to build: {errors}"
+    publish_pages(root)
+    return language, root
+
+
+def _save(shot: Path) -> None:
+    target = os.environ.get("WORKBOOK_SCREENSHOTS")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, Path(target) / shot.name)
+
+
+def _check_page(browser, axe_source, url: str, language: str, shot: Path) -> dict:
+    page = _file_of(url)
+    problems = browser.open(url)
+    _assert_clean(page, problems)
+    assert problems["lang"] == language, f"{page}: <html lang> is {problems['lang']!r}"
+    if page.name != "index.html":  # the index's thumbnails are decorative (alt="")
+        bad = [a for a in problems["alts"] if not a or a.strip() in MISSING_ALT]
+        assert bad == [], f"{page}: {len(bad)} image(s) without a text alternative"
+    violations = _serious(browser.axe(axe_source))
+    assert violations == [], f"{page}: axe-core: {json.dumps(violations, indent=1)[:3000]}"
+    browser.screenshot(shot, full_page=page.name == "index.html")
+    _save(shot)
+    return problems
+
+
+def _check_report(browser, axe_source, url: str, language: str, shot: Path) -> None:
+    seen = _check_page(browser, axe_source, url, language, shot)
+    assert seen["n_images"] >= 1, f"{url}: a report without a figure"
+    order = browser.evaluate(
+        "(() => { const s = document.querySelector('section.wb-summary');"
+        " const h = document.querySelector('.wb-body h2:not(section.wb-summary h2)');"
+        " return s ? (h ? !!(s.compareDocumentPosition(h) & 4) : true) : null; })()"
+    )
+    assert order is True, f"{url}: the summary must open the report, before the first section"
+
+
+def test_demo_reports_in_chromium_with_axe(browser, axe_source, demo_site):
+    language, root = demo_site
+    index = root / "index.html"
+    shots = root / "screenshots"
+    plan = yaml.safe_load((ROOT / "config" / "reports.yml").read_text(encoding="utf-8"))
+    notebooks = {r["name"]: ROOT / r["notebook"] for r in plan["reports"]}  # every one bilingual
+
+    problems = _check_page(browser, axe_source, index.as_uri(), language,
+                           shots / f"{language}-index.png")  # fmt: skip
+    missing = [u for u in problems["links"] if u.startswith("file:") and not _file_of(u).exists()]
+    assert missing == [], f"index.html links to missing files: {missing[:5]}"
+    pages = sorted({u for u in problems["links"] if u.endswith("/report.html")})
+    assert len(pages) == len(notebooks), "the index links every report of the plan"
+
+    figures = browser.evaluate("document.querySelectorAll('dl.wb-figures').length")
+    thumbs = browser.evaluate("document.querySelectorAll('.wb-thumb img').length")
+    assert figures == thumbs == len(pages), "each report: headline figures and a thumbnail"
+    front = html.unescape(index.read_text(encoding="utf-8"))
+
+    for url in pages:
+        report = _file_of(url).relative_to(root).parts[0]
+        _check_report(browser, axe_source, url, language, shots / f"{language}-{report}.png")
+        title = browser.evaluate("document.title")
+        assert title in front, f"the index shows the title of {report}: {title!r}"
+    assert len(list(shots.glob("*.png"))) == len(pages) + 1
+
+
+def test_index_grid_is_searchable_and_filterable_in_chromium(browser, axe_source, tmp_path):
+    from analysis.report.index import render_index
+
+    entries = {}
+    for i in range(24):
+        status = "failed" if i % 8 == 0 else "ok"
+        entries[f"profile/demo_{i:02d}"] = {
+            "report": "profile", "slug": f"demo_{i:02d}", "status": status,
+            "notebook": "notebooks/01_region_profile.ipynb",
+            "parameters": {"region": f"03{i:03d}", "dataset": "demo", "language": "de"},
+            "last_good": None if status == "failed" else f"r{i}",
+            "runs": [{"run_id": f"r{i}", "status": status, "started_at": "2026-12-03T10:00:00Z",
+                      "figures": {"rank": i + 1}, "files": ["run.log"], "error": "boom"}],
+        }  # fmt: skip
+    for entry in entries.values():  # the links of the page must lead somewhere
+        folder = tmp_path / "profile" / entry["slug"]
+        (folder / "runs" / entry["runs"][0]["run_id"]).mkdir(parents=True)
+        for name in ("report.html", f"runs/{entry['runs'][0]['run_id']}/run.log",
+                     f"runs/{entry['runs'][0]['run_id']}/manifest.json",
+                     f"runs/{entry['runs'][0]['run_id']}/executed.ipynb"):  # fmt: skip
+            (folder / name).write_text("x")
+    page = tmp_path / "index.html"
+    page.write_text(render_index({"entries": entries}), encoding="utf-8")
+
+    problems = browser.open(page.as_uri())
+    _assert_clean(page, problems)
+    assert _serious(browser.axe(axe_source)) == []
+
+    def shown(search: str, status: str = "") -> tuple[int, str]:
+        return tuple(browser.evaluate(
+            "(() => { const s = document.getElementById('wb-search');"
+            f" s.value = {json.dumps(search)}; s.dispatchEvent(new Event('input'));"
+            " const t = document.getElementById('wb-status');"
+            f" t.value = {json.dumps(status)}; t.dispatchEvent(new Event('change'));"
+            " return [document.querySelectorAll('li.wb-card:not([hidden])').length,"
+            " document.getElementById('wb-count').textContent]; })()"
+        ))  # fmt: skip
+
+    assert shown("") == (24, "24 von 24 angezeigt")
+    assert shown("03007")[0] == 1
+    assert shown("", "failed")[0] == 3
+    assert shown("03016", "failed")[0] == 1 and shown("03017", "failed")[0] == 0
+    assert browser.evaluate("document.querySelector('section.wb-group').hidden") is True

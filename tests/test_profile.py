@@ -7,14 +7,26 @@ import math
 import pandas as pd
 import pytest
 
+from analysis.present import i18n
+from analysis.present.regional import comparison_sentence, rank_sentence
 from analysis.regions.profile import (
     available_indicators,
-    describe_comparison,
-    describe_rank,
+    rank_range,
     region_profile,
     side_by_side,
     with_derived,
 )
+
+
+@pytest.fixture(autouse=True)
+def english():
+    i18n.set_language("en")
+    yield
+    i18n.set_language(i18n.DEFAULT_LANGUAGE)
+
+
+def describe_rank(profile, name, label):
+    return rank_sentence(profile, name, label)
 
 
 @pytest.fixture
@@ -59,25 +71,42 @@ def test_derived_mint_share_is_nan_without_students(kreise):
 def test_side_by_side_percentiles_by_hand(kreise):
     table = side_by_side(kreise, "01001", "01004")
     row = table.loc["Employees at workplace per 1,000 inhabitants"]
-    assert row["Germany (median)"] == 450.0  # of 500, 400, 300, 600
+    assert row["germany_median"] == 450.0  # of 500, 400, 300, 600
     # mid-rank: (2 lower + 0.5 * itself) / 4 = 62.5; Dheim (3 lower + 0.5) / 4 = 87.5
-    assert row["Aland percentile"] == pytest.approx(62.5)
-    assert row["Dheim percentile"] == pytest.approx(87.5)
-    text = describe_comparison(table, "Aland", "Dheim")
-    assert "trails Dheim" in text and "employees at workplace" in text
-    assert "inhabitants per" not in text
+    assert row["region_percentile"] == pytest.approx(62.5)
+    assert row["compare_percentile"] == pytest.approx(87.5)
+    assert table.attrs == {"region_name": "Aland", "compare_name": "Dheim"}
+    text = comparison_sentence(table)
+    assert "Aland trails Dheim on" in text and "Employees at workplace" in text
+    i18n.set_language("de")
+    assert "Aland liegt hinter Dheim bei" in comparison_sentence(table)
+
+
+def test_rank_range_by_hand(kreise):
+    # MINT students per 1,000: 10, 30, 20, 20. Aland (10) ±5 %: 9.5-10.5, all others above
+    assert rank_range(kreise, "mint_students_per_1000", "01001") == (4, 4)
+    # Cdorf (20) ±5 %: 19-21 ties with Dheim (20): rank 2 if higher, 3 if lower
+    assert rank_range(kreise, "mint_students_per_1000", "01003") == (2, 3)
+    assert (
+        rank_range(kreise.assign(mint_students_per_1000=None), "mint_students_per_1000", "01003")
+        is None
+    )
 
 
 def test_describe_rank_sentence(kreise):
     profile = region_profile(kreise, "01002")
     text = describe_rank(profile, "Bstadt", "MINT students per 1,000 inhabitants")
     assert "rank 1 of 4" in text and "top" in text
+    i18n.set_language("de")
+    text = describe_rank(profile, "Bstadt", "MINT students per 1,000 inhabitants")
+    assert text.startswith("MINT-Studierende je 1.000 Einwohner: Bstadt hat 30,0")
+    assert "Rang 1 von 4" in text
 
 
 def test_describe_rank_without_data_says_so(kreise):
     profile = region_profile(kreise, "01002")
     text = describe_rank(profile, "Bstadt", "Income per taxpayer (wage proxy)")
-    assert text == "There is no data on income per taxpayer (wage proxy) in this dataset."
+    assert text == "There is no data on Income per taxpayer (wage proxy) in this dataset."
 
 
 def test_peer_columns_skip_what_the_region_lacks(kreise):

@@ -58,7 +58,9 @@ def test_run_publishes_offline_html_manifest_and_index(tmp_path, reports_tmp):
     assert counts["ok"] == 1
     entry_dir = next((reports_tmp / "tiny").iterdir())
     page = (entry_dir / "report.html").read_text()
-    assert "Tiny report" in page and "Synthetic demo data" in page
+    # German by default (the notebook has no `language` parameter): page and banner.
+    assert '<html lang="de">' in page
+    assert "Tiny report" in page and "Synthetische Demodaten" in page
     assert "SECRET_CODE_MARKER" not in page, "code must be hidden"
     assert "data:image/png;base64," in page, "figures are embedded"
     assert not re.search(r"<script[^>]+src=|<link[^>]+href=\"?https?:|url\(https?:", page)
@@ -110,7 +112,7 @@ def test_failure_keeps_last_good_html_and_links_partial_notebook(tmp_path, repor
     )
     index = (reports_tmp / "index.html").read_text()
     assert f"{entry['runs'][-1]['run_id']}/executed.ipynb" in index
-    assert "partial notebook" in index
+    assert "unvollständiges Notebook" in index  # the index speaks German by default
 
 
 def test_plan_expands_grids_and_validates_before_running(tmp_path, monkeypatch):

@@ -322,7 +322,7 @@ def test_run_diff_flags_changed_figures_in_manifest_and_index(project, worker):
     assert {c["name"] for c in manifest["diff"]["changes"]} == {"population_total", "rank"}
     assert [c["name"] for c in run["diff_flagged"]] == ["rank"]
     index = (reports / "index.html").read_text()
-    assert 'data-flagged="1"' in index and "<b>rank</b>: 4 → 5 (+25.0%)" in index
+    assert "rank: 4 → 5 (+25,0\xa0%)" in index
 
 
 def test_diff_threshold_comes_from_the_plan(project, worker):

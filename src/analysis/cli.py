@@ -58,13 +58,16 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--name", help="report name (default: the notebook's stem)")
     p.add_argument("--force", action="store_true", help="re-run even when cached")
     p.add_argument("--timeout", type=int, default=None, help="cell timeout in seconds")
+    p.add_argument("--pdf", action="store_true", help="also write report.pdf beside report.html")
     p.set_defaults(func=_cmd_run)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from analysis.paths import reports_dir
+    from analysis.report.index import publish_pages
     from analysis.report.runner import run_single
 
-    return run_single(
+    code = run_single(
         notebook=args.notebook,
         cli_params=args.parameter,
         params_file=args.file,
@@ -72,6 +75,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         force=args.force,
         timeout=args.timeout,
     )
+    done = publish_pages(reports_dir(), pdf=args.pdf)
+    if args.pdf:
+        print(done["message"])
+    return code
 
 
 def _add_report(sub: argparse._SubParsersAction) -> None:
@@ -113,13 +120,25 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
         help="when to notify (default: $WORKBOOK_NOTIFY_ON, else failure; changes: failure "
         "or key figures beyond the plan's diff threshold)",
     )
+    p.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also write report.pdf beside every report.html (headless Chromium)",
+    )
     p.set_defaults(func=_cmd_report)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from analysis.paths import reports_dir
+    from analysis.report.index import publish_pages
     from analysis.report.runner import run_plan_cli
 
-    return run_plan_cli(args)
+    code = run_plan_cli(args)
+    # Thumbnails, cards and (with --pdf) PDFs of the last good runs, then the index.
+    done = publish_pages(reports_dir(), pdf=args.pdf)
+    if args.pdf:
+        print(done["message"])
+    return code
 
 
 def _add_data(sub: argparse._SubParsersAction) -> None:

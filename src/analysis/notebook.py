@@ -18,6 +18,8 @@ import math
 import os
 import random
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,17 +37,26 @@ class _Session:
     dataset: str | None = None
     inputs: dict[str, dict] = field(default_factory=dict)
     recorded: dict[str, object] = field(default_factory=dict)
+    captures: list[list[dict]] = field(default_factory=list)
 
 
 _SESSION = _Session()
 
 
-def report_setup(seed: int = 0, dataset: str | None = None, *, dpi: int = 100) -> None:
-    """Make a report notebook deterministic and readable.
+def report_setup(
+    seed: int = 0,
+    dataset: str | None = None,
+    *,
+    language: str = "de",
+    dpi: int = 100,
+) -> None:
+    """Make a report notebook deterministic and readable, in the report language.
 
-    Seeds ``random`` and NumPy's legacy global generator, fixes figure size, dpi and
-    SVG hash salt, sets pandas display options and silences known noisy warnings.
-    On the demo dataset it shows the banner "synthetic demo data".
+    Seeds ``random`` and NumPy's legacy global generator, sets the report language
+    (texts from the message catalogue, numbers and dates by Babel), sets the one
+    seaborn theme and colour-blind-safe palette of every figure, fixes figure size,
+    dpi and SVG hash salt, sets pandas display options and silences known noisy
+    warnings. On the demo dataset it shows the banner "synthetic demo data".
 
     Parameters
     ----------
@@ -54,15 +65,27 @@ def report_setup(seed: int = 0, dataset: str | None = None, *, dpi: int = 100) -
         ``numpy.random.default_rng(seed)`` for new code.
     dataset : str, optional
         The dataset parameter of the notebook (``"demo"`` shows a banner).
+    language : str
+        ``"de"`` (default) or ``"en"``: the notebook parameter ``language``.
     dpi : int
         Figure resolution.
+
+    Raises
+    ------
+    ValueError
+        For a language other than those in ``analysis.present.i18n.LANGUAGES``.
     """
     import matplotlib
     import numpy as np
     import pandas as pd
 
+    from analysis.present import i18n
+    from analysis.present.plots import set_theme
+
+    i18n.set_language(language)
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 - libraries that still use the global state
+    set_theme()
     matplotlib.rcParams.update(
         {
             "figure.figsize": (8.0, 4.5),
@@ -94,14 +117,16 @@ def report_setup(seed: int = 0, dataset: str | None = None, *, dpi: int = 100) -
     if dataset == "demo":
         # For analysts in JupyterLab; the HTML report carries the same banner in its
         # header and drops this output (marked with BANNER_MIME).
+        text = i18n.gettext(
+            "Synthetic demo data: every figure below comes from the workbook's generated "
+            "demo dataset, not from real statistics or customers."
+        )
         _display(
             {
-                BANNER_MIME: {"dataset": "demo"},
+                BANNER_MIME: {"dataset": "demo", "language": language},
                 "text/html": '<div class="wb-banner" style="padding:.4em .8em;'
-                'background:#fff4ce;border-left:4px solid #c90;">Synthetic demo data: every '
-                "figure below comes from the workbook's generated demo dataset, not from real "
-                "statistics or customers.</div>",
-                "text/plain": "Synthetic demo data",
+                f'background:#fff4ce;border-left:4px solid #c90;">{_escape(text)}</div>',
+                "text/plain": i18n.gettext("Synthetic demo data"),
             }
         )
 
@@ -157,11 +182,17 @@ def record(name: str, value: object, label: str | None = None) -> None:
 
 
 def _pretty(value: object) -> str:
+    from analysis.present.i18n import fmt_value
+
+    if isinstance(value, float) and value.is_integer():
+        return fmt_value(int(value))
+    if isinstance(value, float) and value != 0 and abs(value) < 1:
+        return fmt_value(value, max(0, 2 - int(math.floor(math.log10(abs(value))))))
     if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return str(value)
+        return fmt_value(value, 3 if abs(value) < 100 else 1)
+    if isinstance(value, list):
+        return ", ".join(_pretty(v) for v in value)
+    return fmt_value(value)
 
 
 def _escape(text: str) -> str:
@@ -202,6 +233,7 @@ def note_input(
     resolved = Path(path).resolve()
     key = str(resolved)
     if key in _SESSION.inputs:
+        _to_captures(_SESSION.inputs[key])
         return
     try:
         from analysis.paths import project_root
@@ -216,6 +248,34 @@ def note_input(
         "credit": credit,
         "reference_date": reference_date,
     }
+    _to_captures(_SESSION.inputs[key])
+
+
+def _to_captures(entry: dict) -> None:
+    for captured in _SESSION.captures:
+        if all(c["path"] != entry["path"] for c in captured):
+            captured.append(dict(entry))
+
+
+@contextmanager
+def capture_inputs() -> Iterator[list[dict]]:
+    """Collect the inputs noted while the block runs (for ``analysis.datasets``).
+
+    Yields a list that fills with one entry per file noted inside the block (also
+    files noted earlier in the kernel and read again), so that a loader's provenance
+    can be returned as a value.
+
+    Examples
+    --------
+    >>> with capture_inputs() as inputs:  # doctest: +SKIP
+    ...     frame = load_kreis_indicators("demo")
+    """
+    captured: list[dict] = []
+    _SESSION.captures.append(captured)
+    try:
+        yield captured
+    finally:
+        _SESSION.captures.remove(captured)
 
 
 def noted_inputs() -> list[dict]:
@@ -228,31 +288,55 @@ def recorded() -> dict[str, object]:
     return dict(_SESSION.recorded)
 
 
-def show_sources() -> None:
-    """Show the sources, credit lines and reference dates of every input read."""
-    inputs = noted_inputs()
-    rows = []
-    seen_credit: set[str] = set()
-    for item in inputs:
-        rows.append(
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>".format(
-                _escape(item["source"] or item["path"]),
-                _escape(item["reference_date"]),
-                _escape(item["credit"]),
-            )
+def _inputs_of(provenance: tuple) -> list[dict]:
+    """Inputs of provenance values (objects with ``.inputs`` or lists of dicts), deduplicated."""
+    seen: dict[str, dict] = {}
+    for item in provenance:
+        if item is None:
+            continue
+        entries = getattr(item, "inputs", item)
+        for entry in entries:
+            entry = dict(entry)
+            seen.setdefault(entry.get("path", "") + entry.get("sha256", ""), entry)
+    return list(seen.values())
+
+
+def show_sources(*provenance: object) -> None:
+    """Show the sources, credit lines and reference dates of the inputs, in the report language.
+
+    Parameters
+    ----------
+    *provenance : Provenance or list of dict
+        Provenance values returned by ``analysis.datasets`` (their ``inputs``). Without
+        arguments: every input noted in this kernel by the loaders.
+    """
+    from analysis.present.i18n import gettext as _
+
+    inputs = _inputs_of(provenance) if provenance else noted_inputs()
+    rows = [
+        "<tr><td>{}</td><td>{}</td><td>{}</td></tr>".format(
+            _escape(item.get("source") or item.get("path", "")),
+            _escape(item.get("reference_date", "")),
+            _escape(item.get("credit", "")),
         )
-        seen_credit.add(item["credit"])
+        for item in inputs
+    ]
     html = (
-        '<div class="wb-sources"><h3>Sources</h3><table><thead><tr><th>Source</th>'
-        "<th>Reference date</th><th>Credit</th></tr></thead><tbody>"
+        f'<div class="wb-sources"><h3>{_escape(_("Sources"))}</h3><table><thead><tr>'
+        f"<th>{_escape(_('Source'))}</th><th>{_escape(_('Reference date'))}</th>"
+        f"<th>{_escape(_('Credit'))}</th></tr></thead><tbody>"
         + "".join(rows)
         + "</tbody></table></div>"
     )
-    lines = [f"{i['source'] or i['path']} | {i['reference_date']} | {i['credit']}" for i in inputs]
+    lines = [
+        f"{i.get('source') or i.get('path', '')} | {i.get('reference_date', '')} | "
+        f"{i.get('credit', '')}"
+        for i in inputs
+    ]
     _display(
         {
             SOURCES_MIME: {"inputs": inputs},
-            "text/plain": "\n".join(lines) or "(no inputs noted)",
+            "text/plain": "\n".join(lines) or _("(no inputs noted)"),
             "text/html": html,
         }
     )

@@ -13,9 +13,27 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+#: The seaborn palette of every figure (colour-blind safe).
+PALETTE = "colorblind"
 ACCENT = "#d55e00"  # the highlighted region
 BASE = "#0072b2"
 MUTED = "#b8bfcc"
+
+
+def set_theme() -> None:
+    """Set the one seaborn theme and colour-blind-safe palette of every report figure.
+
+    ``analysis.report_setup`` calls this; call it yourself outside a report notebook.
+    """
+    import seaborn as sns
+
+    sns.set_theme(
+        context="notebook",
+        style="whitegrid",
+        palette=PALETTE,
+        font_scale=0.85,
+        rc={"axes.spines.top": False, "axes.spines.right": False, "grid.color": "#e6e6e6"},
+    )
 
 
 def _axes(ax=None, figsize=None):
@@ -63,7 +81,9 @@ def rank_strip(
     ax.scatter(clean.to_numpy(), jitter, s=10, color=MUTED, alpha=0.8, linewidths=0)
     median = float(clean.median())
     ax.axvline(median, color="#555", lw=1, ls="--")
-    ax.text(median, 0.45, " median", va="bottom", ha="left", fontsize=8, color="#555")
+    from analysis.present.i18n import gettext as _
+
+    ax.text(median, 0.45, " " + _("median"), va="bottom", ha="left", fontsize=8, color="#555")
     for i, code in enumerate(highlight):
         if code not in clean.index:
             continue
@@ -125,7 +145,7 @@ def grouped_bars(
     ax.set_xticks(x, [textwrap.fill(str(i), 18) for i in table.index], rotation=0, fontsize=7)
     ax.set_ylabel(ylabel)
     ax.set_title(title, loc="left")
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return ax
 
 
@@ -146,9 +166,11 @@ def choropleth(
     label: str = "",
     cmap: str = "viridis",
     categorical: bool = False,
+    colors: dict | None = None,
+    borders: bool = True,
     ax=None,
 ):
-    """A map of Kreise coloured by ``values``.
+    """A map of Kreise coloured by ``values``, with the Land borders for orientation.
 
     Parameters
     ----------
@@ -162,6 +184,10 @@ def choropleth(
         Kreis codes outlined in the accent colour.
     categorical : bool
         Values are categories (a legend instead of a colour bar).
+    colors : dict, optional
+        Colour per category (default: the palette in category order).
+    borders : bool
+        Draw the Land borders (:func:`land_borders`).
 
     Returns
     -------
@@ -187,9 +213,15 @@ def choropleth(
     mapped = codes_s.map(values)
     facecolors: list
     if categorical:
+        import seaborn as sns
+
         cats = [c for c in pd.unique(values.dropna()) if c is not None]
-        palette = mpl.colormaps["tab10"]
-        lookup = {c: palette(i % 10) for i, c in enumerate(sorted(cats, key=str))}
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            cats = [c for c in values.cat.categories if c in set(cats)]
+        else:
+            cats = sorted(cats, key=str)
+        palette = sns.color_palette(PALETTE, max(len(cats), 1))
+        lookup = {c: (colors or {}).get(c, palette[i]) for i, c in enumerate(cats)}
         facecolors = [lookup.get(v, (0.85, 0.85, 0.85, 1)) for v in mapped]
         handles = [Patch(color=col, label=str(cat)) for cat, col in lookup.items()]
         ax.legend(handles=handles, loc="lower left", fontsize=7, frameon=False, title=label)
@@ -217,6 +249,10 @@ def choropleth(
         ax.add_collection(
             PolyCollection(outline, facecolors="none", edgecolors=ACCENT, linewidths=1.6)
         )
+    if borders:
+        from analysis.present.maps import land_borders
+
+        land_borders(ax, geometry)
     ax.autoscale_view()
     ax.set_aspect(1 / math.cos(math.radians(51)))
     ax.set_axis_off()
@@ -269,69 +305,6 @@ def observed_vs_expected(
     ax.set_ylabel("observed")
     ax.set_title(title, loc="left")
     return ax
-
-
-def _label(column: object) -> str:
-    """snake_case column names read as words: ``germany_median`` → ``Germany median``."""
-    text = str(column)
-    if "_" in text and text == text.lower():
-        text = text.replace("_", " ")
-        return text[:1].upper() + text[1:]
-    return text
-
-
-def table(
-    frame: pd.DataFrame,
-    *,
-    decimals: int | dict[str, int] = 1,
-    caption: str = "",
-    hide_index: bool = False,
-):
-    """A table for a report: thousands separators, fixed decimals, "–" for missing.
-
-    Integer-valued columns get no decimals. Text is escaped (a ``<script>`` in a name is
-    shown as text).
-
-    Parameters
-    ----------
-    frame : DataFrame
-    decimals : int or dict
-        Decimals for float columns, or per column.
-    caption : str
-    hide_index : bool
-
-    Returns
-    -------
-    pandas.io.formats.style.Styler
-    """
-    formats = {}
-    for column in frame.columns:
-        series = frame[column]
-        if pd.api.types.is_bool_dtype(series):
-            continue
-        if pd.api.types.is_numeric_dtype(series):
-            values = series.dropna()
-            whole = (
-                len(values) > 0 and bool(((values % 1) == 0).all()) and values.abs().max() >= 1000
-            )
-            places = decimals.get(column, 1) if isinstance(decimals, dict) else decimals
-            places = 0 if pd.api.types.is_integer_dtype(series) or whole else places
-            formats[column] = f"{{:,.{places}f}}"
-    import hashlib
-
-    labels = {c: _label(c) for c in frame.columns}
-    digest = hashlib.sha256(f"{list(frame.columns)}{caption}{frame.shape}".encode()).hexdigest()
-    styler = (
-        frame.style.format(formats, na_rep="–", escape="html")
-        .format_index(escape="html")
-        .format_index(lambda c: labels.get(c, c), axis="columns", escape="html")
-        .set_uuid(digest[:8])  # stable element ids: the same table renders the same bytes
-    )
-    if caption:
-        styler = styler.set_caption(caption)
-    if hide_index:
-        styler = styler.hide(axis="index")
-    return styler
 
 
 def funnel_plot(
@@ -460,8 +433,123 @@ def funnel_map(geometry: pd.DataFrame, flags: pd.Series, *, title: str = "", ax=
         if k in present
     ]
     ax.legend(handles=handles, loc="lower left", fontsize=7, frameon=False, title="funnel")
+    from analysis.present.maps import land_borders
+
+    land_borders(ax, geometry)
     ax.autoscale_view()
     ax.set_aspect(1 / math.cos(math.radians(51)))
     ax.set_axis_off()
     ax.set_title(title, loc="left")
     return ax
+
+
+def localize_ticks(ax) -> None:
+    """Tick labels of plain numeric axes in the report language (``1.000``, ``0,5``)."""
+    from matplotlib.ticker import FuncFormatter, ScalarFormatter
+
+    from analysis.present.i18n import fmt_number
+
+    for axis in (ax.xaxis, ax.yaxis):
+        if not isinstance(axis.get_major_formatter(), ScalarFormatter):
+            continue
+        ticks = [t for t in axis.get_majorticklocs() if math.isfinite(t)]
+        decimals = next((d for d in range(7) if all(abs(round(t, d) - t) < 1e-9 for t in ticks)), 6)
+        axis.set_major_formatter(FuncFormatter(lambda v, _pos, d=decimals: fmt_number(v, d)))
+
+
+def render_png(ax, *, source: str = "", title: str | None = None) -> bytes:
+    """The finished figure as PNG bytes: localized ticks, source line under it; closes it.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes or Figure
+    source : str
+        Written as ``Quelle: …`` / ``Source: …`` under everything else.
+    title : str, optional
+        Replaces the (first) axes title.
+    """
+    import io
+
+    import matplotlib.pyplot as plt
+
+    from analysis.present.i18n import gettext as _
+
+    figure = ax if hasattr(ax, "savefig") else ax.figure
+    if title is not None:
+        figure.axes[0].set_title(title, loc="left")
+    for axes in figure.axes:
+        localize_ticks(axes)
+    # passing bbox_extra_artists replaces matplotlib's own choice: name legends too
+    extra = [a.get_legend() for a in figure.axes if a.get_legend() is not None]
+    if source:
+        # below everything drawn so far (tick labels, x label, legends), in inches from
+        # the corner; draw first so that aspect and legend positions are final
+        figure.canvas.draw()
+        box = figure.get_tightbbox(figure.canvas.get_renderer())
+        # in figure fractions: savefig(bbox_inches="tight") shifts those, not inches
+        width, height = figure.get_size_inches()
+        import textwrap
+
+        # wrap to the drawing's width (about 0.6 em per character at 7 pt): a long credit
+        # line must not widen the image
+        chars = max(40, int((box.x1 - box.x0) * 72 / (7 * 0.6)))
+        text = figure.text(
+            box.x0 / width,
+            (box.y0 - 0.08) / height,
+            textwrap.fill(f"{_('Source')}: {source}", chars),
+            ha="left",
+            va="top",
+            fontsize=7,
+            color="#555",
+        )
+        extra.append(text)
+    buffer = io.BytesIO()
+    figure.savefig(
+        buffer,
+        format="png",
+        bbox_inches="tight",
+        bbox_extra_artists=extra or None,
+        metadata={"Software": None},
+    )
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def show(ax, *, alt: str, source: str = "", title: str | None = None) -> None:
+    """Show a finished figure in the report: source line under it, alt text with it.
+
+    Displays one ``display_data`` output with ``image/png`` and, as its text
+    alternative, ``text/plain`` and ``metadata["image/png"]["alt"]`` (the convention of
+    ``present/README.md``), then closes the figure so it is not shown twice.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes or Figure
+        What a drawing function of this module returned.
+    alt : str
+        Text alternative: what the figure shows and its finding, in the report language.
+    source : str
+        The data source (``"Statistische Ämter des Bundes und der Länder, 12411"``),
+        written as ``Quelle: …`` under the figure.
+    title : str, optional
+        Replaces the axes title (a title that states the finding).
+
+    Raises
+    ------
+    ValueError
+        When ``alt`` is empty: every image needs a text alternative.
+    """
+    import base64
+
+    if not alt.strip():
+        raise ValueError("every figure needs a text alternative (alt)")
+    png = render_png(ax, source=source, title=title)
+    data = {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": alt}
+    metadata = {"image/png": {"alt": alt}}
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - IPython ships with ipykernel
+        return
+    if get_ipython() is not None:
+        display(data, metadata=metadata, raw=True)

@@ -1,8 +1,8 @@
-"""A region's profile: indicators, ranks, peers and a side-by-side comparison, in words.
+"""A region's profile: indicators, ranks, peers and a side-by-side comparison.
 
 Builds on the per-Kreis indicator frame of :func:`analysis.regions.load_kreis_indicators`
 (one row per Kreis, indexed or keyed by ``ags``). Everything here is a pure function;
-the sentences are composed from computed values so the notebooks carry no logic.
+the sentences and tables a reader sees are in :mod:`analysis.present.regions`.
 """
 
 from __future__ import annotations
@@ -28,11 +28,17 @@ class Indicator:
 
 
 #: Indicators of a region profile, in display order. Columns missing from the data are
-#: reported as missing, never silently left out.
+#: reported as missing, never silently left out. Labels and units are English ids: the
+#: report shows them in its language (``analysis.present.regions``; the catalogue has
+#: a German text for each, checked by ``tests/test_i18n.py``).
 PROFILE_INDICATORS: tuple[Indicator, ...] = (
     Indicator("mint_students_per_1000", "MINT students per 1,000 inhabitants", "per 1,000"),
     Indicator("mint_share_of_students_pct", "MINT share of all students", "%"),
-    Indicator("employees_per_1000", "Employees at workplace per 1,000 inhabitants", "per 1,000"),
+    Indicator(
+        "employees_per_1000",
+        "Employees at workplace per 1,000 inhabitants",
+        "per 1,000",
+    ),
     Indicator("population", "Inhabitants", "persons", 0),
     Indicator("population_change_pct", "Population change over one year", "%", 2),
     Indicator(
@@ -44,7 +50,10 @@ PROFILE_INDICATORS: tuple[Indicator, ...] = (
     Indicator("abitur_share_pct", "School leavers with Abitur", "%"),
     Indicator("mint_employment_share_pct", "MINT share of employment (BA, licensed)", "%"),
     Indicator(
-        "median_wage_mint_eur", "Median monthly wage, MINT occupations (Entgeltatlas)", "EUR", 0
+        "median_wage_mint_eur",
+        "Median monthly wage, MINT occupations (Entgeltatlas)",
+        "EUR",
+        0,
     ),
 )
 
@@ -96,7 +105,8 @@ def region_profile(indicators: pd.DataFrame, region: str) -> pd.DataFrame:
     DataFrame
         Index: indicator label; columns ``value``, ``rank`` (1 = highest among the
         Kreise with a value), ``of`` (how many Kreise have a value), ``percentile``
-        (share of Kreise with a lower value, 0-100), ``germany_median``, ``unit``.
+        (share of Kreise with a lower value, 0-100), ``germany_median``, ``unit``,
+        ``decimals`` (for display), ``column`` (the indicator column).
     """
     frame = _by_ags(indicators)
     available, _ = available_indicators(frame)
@@ -114,6 +124,8 @@ def region_profile(indicators: pd.DataFrame, region: str) -> pd.DataFrame:
                 "percentile": midrank_percentile(series, value),
                 "germany_median": float(series.median()),
                 "unit": ind.unit,
+                "decimals": ind.decimals,
+                "column": ind.column,
             }
         )
     return pd.DataFrame(rows).set_index("indicator")
@@ -131,8 +143,9 @@ def side_by_side(indicators: pd.DataFrame, region: str, compare_to: str) -> pd.D
     Returns
     -------
     DataFrame
-        Index: indicator label; columns: the two Kreis names, ``Germany (median)``,
-        ``<name> percentile`` for both.
+        Index: indicator label; columns ``region``, ``compare``, ``germany_median``,
+        ``region_percentile``, ``compare_percentile``, ``unit``. ``attrs``:
+        ``region_name``, ``compare_name``.
     """
     frame = _by_ags(indicators)
     available, _ = available_indicators(frame)
@@ -146,93 +159,51 @@ def side_by_side(indicators: pd.DataFrame, region: str, compare_to: str) -> pd.D
         a = float(frame.loc[region, ind.column])
         b = float(frame.loc[compare_to, ind.column])
         rows[ind.label] = {
-            name_a: a,
-            name_b: b,
-            "Germany (median)": float(series.median()),
-            f"{name_a} percentile": midrank_percentile(series, a),
-            f"{name_b} percentile": midrank_percentile(series, b),
+            "region": a,
+            "compare": b,
+            "germany_median": float(series.median()),
+            "region_percentile": midrank_percentile(series, a),
+            "compare_percentile": midrank_percentile(series, b),
+            "unit": ind.unit,
         }
-    return pd.DataFrame.from_dict(rows, orient="index")
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.attrs = {"region_name": name_a, "compare_name": name_b}
+    return table
 
 
-def _fmt(value: float, decimals: int = 1) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    return f"{value:,.{decimals}f}"
+def rank_range(
+    indicators: pd.DataFrame, column: str, region: str, tolerance: float = 0.05
+) -> tuple[int, int] | None:
+    """The ranks the region would have if its value were ``tolerance`` higher or lower.
 
+    A plain-words measure of how firm a rank is: in a dense middle field a 5 % change
+    moves a Kreis by many places, at the top by few.
 
-def describe_rank(profile: pd.DataFrame, name: str, indicator_label: str) -> str:
-    """One sentence: where the region stands on one indicator (or that there is no data)."""
-    if indicator_label not in profile.index:
-        return f"There is no data on {indicator_label.lower()} in this dataset."
-    row = profile.loc[indicator_label]
-    if pd.isna(row["value"]):
-        return (
-            f"{name} has no published value for {indicator_label.lower()} "
-            "(the statistical office suppressed or did not report it)."
-        )
-    position = (
-        "in the top tenth"
-        if row["percentile"] >= 90
-        else "in the top quarter"
-        if row["percentile"] >= 75
-        else "above the median"
-        if row["percentile"] >= 50
-        else "below the median"
-        if row["percentile"] >= 25
-        else "in the bottom quarter"
-    )
-    return (
-        f"{name} has {_fmt(row['value'])} {indicator_label.lower()}"
-        f" (German median {_fmt(row['germany_median'])}): rank {row['rank']} of {row['of']} Kreise, "
-        f"{position}."
-    )
+    Parameters
+    ----------
+    indicators : DataFrame
+        One row per Kreis with ``ags`` and ``column``.
+    column : str
+        Indicator column.
+    region : str
+        Kreis code.
+    tolerance : float
+        Relative change of the region's value (0.05 = ±5 %).
 
-
-def describe_peers(peers: pd.DataFrame, name: str, columns_used: list[str]) -> str:
-    """One sentence naming the nearest peers and what 'near' means."""
-    names = ", ".join(str(n) for n in peers["name"].head(5))
-    return (
-        f"The Kreise most similar to {name} on the standardized indicators "
-        f"({', '.join(c.replace('_', ' ') for c in columns_used)}) are {names}. "
-        "They are the natural benchmark: what they achieve, a region of this profile can achieve."
-    )
-
-
-def describe_comparison(table: pd.DataFrame, name_a: str, name_b: str) -> str:
-    """Sentences on where A is ahead of / behind B (by percentile, 10 points or more)."""
-    pa, pb = f"{name_a} percentile", f"{name_b} percentile"
-    if pa not in table or pb not in table:
-        return ""
-    gap = (table[pa] - table[pb]).dropna()
-    ahead = [i for i in gap.index if gap[i] >= 10]
-    behind = [i for i in gap.index if gap[i] <= -10]
-    parts = []
-    if behind:
-        parts.append(f"{name_a} trails {name_b} on {', '.join(i.lower() for i in behind)}")
-    if ahead:
-        lead = "is ahead" if behind else f"{name_a} is ahead of {name_b}"
-        parts.append(f"{lead} on {', '.join(i.lower() for i in ahead)}")
-    if not parts:
-        return (
-            f"{name_a} and {name_b} stand within 10 percentile points of each other on every "
-            "indicator."
-        )
-    return "; ".join(parts) + " (compared by percentile among all Kreise)."
-
-
-def describe_coverage(indicators: pd.DataFrame, missing: list[Indicator]) -> str:
-    """What the data covers: Kreise, inhabitants, indicators without data (named)."""
-    n = len(indicators)
-    population = float(indicators["population"].sum()) if "population" in indicators else math.nan
-    text = f"The data covers {n} Kreise with {_fmt(population / 1e6, 2)} million inhabitants."
-    if missing:
-        text += (
-            " Indicators without data in this dataset, and therefore not shown: "
-            + "; ".join(m.label.lower() for m in missing)
-            + "."
-        )
-    return text
+    Returns
+    -------
+    tuple of int or None
+        (best rank, worst rank), 1 = highest; None when the region has no value.
+    """
+    series = _by_ags(indicators)[column].astype(float).dropna()
+    if region not in series.index:
+        return None
+    value = float(series.loc[region])
+    others = series.drop(region)
+    high, low = value * (1 + tolerance), value * (1 - tolerance)
+    if value < 0:
+        high, low = low, high
+    return int((others > high).sum()) + 1, int((others > low).sum()) + 1
 
 
 #: Indicators that define "similar" for peers: intensity measures, not size alone. The

@@ -19,6 +19,8 @@ parameter set or a grid of them::
     diff: {relative: 0.01, absolute: 0}   # key-figure changes flagged in the run diff
     timeout: 1800            # cell timeout in seconds (none when absent)
     heartbeat: 30            # seconds between "still running cell N" lines in run.log
+    language: de             # de (default) or en, plan-wide or per report: the
+                             # notebook parameter `language` of every report
 
 Grid values may also be ``{kreise_of_land: "03"}`` or ``"all_kreise"`` for a
 Kreis parameter: one run per Kreis of that Land (or of Germany).
@@ -47,6 +49,14 @@ DEFAULT_KEEP = 20
 DEFAULT_HEARTBEAT_S = 30.0
 #: Settings allowed at the top of a plan and per report.
 SETTINGS = ("keep", "diff", "timeout", "heartbeat")
+
+
+def plan_language(declared: dict) -> str | None:
+    """The ``language`` setting (``de``/``en``) of a plan or a report entry, if any.
+
+    The plan's schema (:mod:`analysis.report.plan_schema`) has already checked its value.
+    """
+    return declared.get("language")
 
 
 @dataclass(frozen=True)
@@ -201,6 +211,7 @@ def load_plan(
         ) from None
     check_plan(data, path)
     defaults_settings = plan_settings(data, path)
+    plan_wide_language = plan_language(data)
     names = [r.get("name") for r in data["reports"] if isinstance(r, dict)]
     if only:
         missing = [n for n in only if n not in names]
@@ -217,12 +228,20 @@ def load_plan(
         seen.add(name)
         if not only or name in only:
             options = {**defaults_settings, **plan_settings(entry, path, f"report {name!r}")}
-            jobs.extend(_entry_jobs(entry, options, path, dataset, kreis_codes))
+            language = plan_language(entry) or plan_wide_language
+            jobs.extend(_entry_jobs(entry, options, path, dataset, kreis_codes, language))
     return jobs
 
 
-def _entry_jobs(entry: dict, options: dict, path: Path, dataset: str, kreis_codes) -> list[Job]:
-    """The jobs of one report entry: its grid expanded, every parameter set validated."""
+def _entry_jobs(
+    entry: dict, options: dict, path: Path, dataset: str, kreis_codes, language: str | None
+) -> list[Job]:
+    """The jobs of one report entry: its grid expanded, every parameter set validated.
+
+    A ``language`` of the plan or the entry becomes the notebook's ``language``
+    parameter (unless the entry's parameters set it); a report entry that asks for a
+    language of a notebook without that parameter is an error.
+    """
     name = str(entry["name"])
     if entry.get("requires"):
         options["requires"] = list(entry["requires"])
@@ -233,6 +252,13 @@ def _entry_jobs(entry: dict, options: dict, path: Path, dataset: str, kreis_code
     defaults = {p.name: p.default for p in declared}
     base = dict(entry.get("parameters") or {})
     base.update(entry.get(dataset) or {})
+    if entry.get("language") is not None and "language" not in defaults:
+        raise InputError(
+            path,
+            f"report {name!r}: language set, but {entry['notebook']} has no `language` parameter",
+        )
+    if language is not None and "language" in defaults:
+        base.setdefault("language", language)
     codes = kreis_codes or (lambda _ds: set())
     jobs = []
     for combo in _expand_grid(entry.get("grid") or {}, codes, dataset, path):

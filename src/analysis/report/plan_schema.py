@@ -49,6 +49,8 @@ _GRID_AXIS = {
     ],
     "message": "a non-empty list, 'all_kreise' or {kreise_of_land: LL}",
 }
+#: The report languages of the message catalogue (analysis.present.i18n.LANGUAGES).
+_LANGUAGE = {"enum": ["de", "en"], "message": "de or en"}
 _REPORT = {
     "type": "object",
     "properties": {
@@ -63,6 +65,7 @@ _REPORT = {
             "additionalProperties": _GRID_AXIS,
             "message": "a mapping of parameter names to values",
         },
+        "language": _LANGUAGE,
         "requires": {
             "type": ["array", "null"],
             "items": {"enum": list(INPUT_FOLDERS)},
@@ -79,6 +82,7 @@ PLAN_SCHEMA = {
     "properties": {
         "dataset": {"enum": ["auto", "demo", "official"], "message": "auto, demo or official"},
         "description": {"type": "string"},
+        "language": _LANGUAGE,
         "reports": {"type": "array", "items": _REPORT, "message": "a list of reports"},
         **_SETTINGS,
     },

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analysis.privacy import load_key, pseudonymize
+from analysis.privacy.ingest import load_key, pseudonymize
 from analysis.sources.crm.parsers import as_array, as_numpy, duplicated_ids
 
 # --------------------------------------------------------------------------- problems

@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analysis.errors import InputError
-from analysis.privacy import allowed_columns, normalize_name
+from analysis.privacy.ingest import allowed_columns, normalize_name
 from analysis.sources.crm import exports, parsers, textfile
 from analysis.sources.crm.exports import (
     SOURCE,

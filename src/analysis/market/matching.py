@@ -265,6 +265,39 @@ def match_firms_to_accounts(
     f = _side(firms, firm_id, firm_name, firm_plz, firm_kreis)
     a = _side(accounts, account_id, account_name, account_plz, account_kreis)
 
+    candidates = _kreis_candidates(f, a, threshold, plz_weight)
+
+    matches, ambiguous, best = _decide(candidates[~candidates["pruned"]], threshold, margin)
+    if name_only:
+        review = _name_only_pairs(f, a)
+        review = review[
+            ~review["firm_id"].isin(set(matches["firm_id"]) | set(ambiguous["firm_id"]))
+            & ~review["account_id"].isin(set(matches["account_id"]))
+        ].assign(reason="same name, but no place to compare")
+        ambiguous = pd.concat([ambiguous, review[ambiguous.columns]], ignore_index=True)
+        candidates = pd.concat(
+            [candidates, review.drop(columns="reason").assign(pruned=False)], ignore_index=True
+        )
+    unmatched = _unmatched(f, matches, ambiguous, candidates, best, threshold)
+    params = {
+        "threshold": threshold,
+        "margin": margin,
+        "plz_weight": plz_weight,
+        "name_only": name_only,
+    }
+    return MatchResult(
+        matches=matches.reset_index(drop=True),
+        ambiguous=ambiguous.reset_index(drop=True),
+        unmatched=unmatched,
+        candidates=candidates,
+        params=params,
+    )
+
+
+def _kreis_candidates(
+    f: pd.DataFrame, a: pd.DataFrame, threshold: float, plz_weight: float
+) -> pd.DataFrame:
+    """Score the firm-account pairs sharing a Kreis (pairs that cannot reach the threshold: pruned)."""
     # Kreis blocking: pairs that share a Kreis.
     pairs = (
         f[f["kreis"] != ""]
@@ -301,18 +334,18 @@ def match_firms_to_accounts(
             "pruned": pruned,
         }
     ).astype({"firm_id": "str", "account_id": "str", "blocked_by": "str"})
+    return candidates
 
-    matches, ambiguous, best = _decide(candidates[~candidates["pruned"]], threshold, margin)
-    if name_only:
-        review = _name_only_pairs(f, a)
-        review = review[
-            ~review["firm_id"].isin(set(matches["firm_id"]) | set(ambiguous["firm_id"]))
-            & ~review["account_id"].isin(set(matches["account_id"]))
-        ].assign(reason="same name, but no place to compare")
-        ambiguous = pd.concat([ambiguous, review[ambiguous.columns]], ignore_index=True)
-        candidates = pd.concat(
-            [candidates, review.drop(columns="reason").assign(pruned=False)], ignore_index=True
-        )
+
+def _unmatched(
+    f: pd.DataFrame,
+    matches: pd.DataFrame,
+    ambiguous: pd.DataFrame,
+    candidates: pd.DataFrame,
+    best: pd.Series,
+    threshold: float,
+) -> pd.DataFrame:
+    """Every firm neither matched nor ambiguous, with its best score and the reason."""
     firm_ids = pd.unique(f["id"])
     decided = set(matches["firm_id"]) | set(ambiguous["firm_id"])
     located = set(f.loc[f["kreis"] != "", "id"])
@@ -340,19 +373,7 @@ def match_firms_to_accounts(
             "reason": reason,
         }
     ).astype({"reason": "str"})
-    params = {
-        "threshold": threshold,
-        "margin": margin,
-        "plz_weight": plz_weight,
-        "name_only": name_only,
-    }
-    return MatchResult(
-        matches=matches.reset_index(drop=True),
-        ambiguous=ambiguous.reset_index(drop=True),
-        unmatched=unmatched,
-        candidates=candidates,
-        params=params,
-    )
+    return unmatched
 
 
 def _name_only_pairs(f: pd.DataFrame, a: pd.DataFrame) -> pd.DataFrame:

@@ -406,6 +406,80 @@ def _mapping(
     return mapping.reset_index(drop=True)
 
 
+def _quarantine(
+    frame: pd.DataFrame,
+    kreise: pd.DataFrame,
+    known: pd.Series,
+    year: int,
+    ags_col: str,
+    value_col: str,
+    on_unknown: str,
+) -> pd.DataFrame:
+    """Kreis rows whose code is not a Kreis in ``year``, with the reason; raise for values."""
+    empty = kreise[value_col].isna()
+    quarantine = kreise.loc[~known].assign(
+        reason=np.where(
+            empty[~known],
+            f"no value; not a Kreis at 31.12.{year}",
+            f"has a value, but not a Kreis at 31.12.{year} (BBSR crosswalk)",
+        )
+    )
+    with_value = quarantine[~quarantine["reason"].str.startswith("no value")]
+    if len(with_value) and on_unknown == "raise":
+        shown = ", ".join(
+            f"{code} ({value:g})"
+            for code, value in with_value[[ags_col, value_col]]
+            .drop_duplicates(ags_col)
+            .head(10)
+            .itertuples(index=False)
+        )
+        raise InputError(
+            frame.attrs.get("path"),
+            f"{with_value[ags_col].nunique()} Kreis code(s) with values are not Kreise at "
+            f"31.12.{year} according to the BBSR crosswalk: {shown}. Check the Gebietsstand "
+            "year, or pass on_unknown='quarantine'",
+            column=ags_col,
+        )
+    return quarantine
+
+
+def _spread(
+    frame: pd.DataFrame, rows: pd.DataFrame, mapping: pd.DataFrame, ags_col: str, value_col: str
+) -> pd.DataFrame:
+    """Split each value over its target Kreise and sum per key and target Kreis."""
+    keys = [c for c in frame.columns if c not in (ags_col, value_col, *REGION_COLUMNS)]
+    merged = rows.merge(mapping, left_on=ags_col, right_on="__from", how="left", sort=False)
+    if merged["__to"].isna().any():  # pragma: no cover - valid codes are all in the mapping
+        missing = sorted(merged.loc[merged["__to"].isna(), ags_col].unique())
+        raise InputError(
+            frame.attrs.get("path"), f"no crosswalk rows for {missing}", column=ags_col
+        )
+    # A zero weight moves nothing; a missing value there must not poison the sum.
+    contribution = (merged[value_col] * merged["__w"]).where(merged["__w"] != 0, 0.0)
+    work = merged[[*keys, "__to"]].assign(
+        __c0=contribution.fillna(0.0).to_numpy(), __missing=contribution.isna().to_numpy()
+    )
+    symbol_cols = [c for c in ("flag", "quality") if c in frame.columns]
+    symbols: dict[str, list[str]] = {}
+    for col in symbol_cols:
+        text = merged[col].astype("str").fillna("").str.strip()
+        symbols[col] = sorted(set(text[text.ne("")]))
+        for i, symbol in enumerate(symbols[col]):
+            work[f"__{col}_{i}"] = text.eq(symbol).to_numpy()
+    grouped = work.groupby([*keys, "__to"], dropna=False, sort=True)
+    total = grouped["__c0"].sum()
+    n_missing = grouped["__missing"].sum()
+    out = total.where(n_missing == 0).rename(value_col).to_frame()
+    out["n_sources"] = grouped.size()
+    for col in symbol_cols:
+        joined = pd.Series("", index=out.index, dtype="str")
+        for i, symbol in enumerate(symbols[col]):
+            present = grouped[f"__{col}_{i}"].any()
+            joined = joined.where(~present, (joined + " " + symbol).str.strip())
+        out[col] = joined
+    return out.reset_index().rename(columns={"__to": ags_col})
+
+
 def harmonize_parts(
     frame: pd.DataFrame,
     year: int,
@@ -440,66 +514,13 @@ def harmonize_parts(
 
     kreise, apart = split_levels(frame, ags_col, valid)
     known = kreise[ags_col].isin(valid)
-    empty = kreise[value_col].isna()
-    quarantine = kreise.loc[~known].assign(
-        reason=np.where(
-            empty[~known],
-            f"no value; not a Kreis at 31.12.{year}",
-            f"has a value, but not a Kreis at 31.12.{year} (BBSR crosswalk)",
-        )
-    )
-    with_value = quarantine[~quarantine["reason"].str.startswith("no value")]
-    if len(with_value) and on_unknown == "raise":
-        shown = ", ".join(
-            f"{code} ({value:g})"
-            for code, value in with_value[[ags_col, value_col]]
-            .drop_duplicates(ags_col)
-            .head(10)
-            .itertuples(index=False)
-        )
-        raise InputError(
-            frame.attrs.get("path"),
-            f"{with_value[ags_col].nunique()} Kreis code(s) with values are not Kreise at "
-            f"31.12.{year} according to the BBSR crosswalk: {shown}. Check the Gebietsstand "
-            "year, or pass on_unknown='quarantine'",
-            column=ags_col,
-        )
+    quarantine = _quarantine(frame, kreise, known, year, ags_col, value_col, on_unknown)
     rows = kreise.loc[known]
 
     mapping = _mapping(crosswalk, year, weight, valid, change_table).rename(
         columns={"kreis_from": "__from", "kreis_to": "__to", "weight": "__w", "name_to": "__name"}
     )
-    keys = [c for c in frame.columns if c not in (ags_col, value_col, *REGION_COLUMNS)]
-    merged = rows.merge(mapping, left_on=ags_col, right_on="__from", how="left", sort=False)
-    if merged["__to"].isna().any():  # pragma: no cover - valid codes are all in the mapping
-        missing = sorted(merged.loc[merged["__to"].isna(), ags_col].unique())
-        raise InputError(
-            frame.attrs.get("path"), f"no crosswalk rows for {missing}", column=ags_col
-        )
-    # A zero weight moves nothing; a missing value there must not poison the sum.
-    contribution = (merged[value_col] * merged["__w"]).where(merged["__w"] != 0, 0.0)
-    work = merged[[*keys, "__to"]].assign(
-        __c0=contribution.fillna(0.0).to_numpy(), __missing=contribution.isna().to_numpy()
-    )
-    symbol_cols = [c for c in ("flag", "quality") if c in frame.columns]
-    symbols: dict[str, list[str]] = {}
-    for col in symbol_cols:
-        text = merged[col].astype("str").fillna("").str.strip()
-        symbols[col] = sorted(set(text[text.ne("")]))
-        for i, symbol in enumerate(symbols[col]):
-            work[f"__{col}_{i}"] = text.eq(symbol).to_numpy()
-    grouped = work.groupby([*keys, "__to"], dropna=False, sort=True)
-    total = grouped["__c0"].sum()
-    n_missing = grouped["__missing"].sum()
-    out = total.where(n_missing == 0).rename(value_col).to_frame()
-    out["n_sources"] = grouped.size()
-    for col in symbol_cols:
-        joined = pd.Series("", index=out.index, dtype="str")
-        for i, symbol in enumerate(symbols[col]):
-            present = grouped[f"__{col}_{i}"].any()
-            joined = joined.where(~present, (joined + " " + symbol).str.strip())
-        out[col] = joined
-    out = out.reset_index().rename(columns={"__to": ags_col})
+    out = _spread(frame, rows, mapping, ags_col, value_col)
 
     # Names: today's (crosswalk or change) names; the frame's own where the codes
     # were already today's and did not change.

@@ -143,32 +143,7 @@ def fit_count_models(
     import statsmodels.api as sm
     from statsmodels.discrete.discrete_model import NegativeBinomial
 
-    frame = data.reset_index(drop=True)
-    bad = (
-        frame[count].isna()
-        | frame[population].isna()
-        | (frame[population] <= 0)
-        | frame[indicator].isna()
-        | (frame[indicator] + shift <= 0)
-    )
-    dropped = [
-        frame.loc[bad, [key]].assign(reason="missing or invalid count, population or indicator")
-    ]
-    frame = frame.loc[~bad]
-    reference = None
-    if land is not None:
-        totals = frame.groupby(land)[count].transform("sum")
-        empty = totals <= 0
-        dropped.append(
-            frame.loc[empty, [key]].assign(
-                reason="its Land has no champion: the Land effect is not estimable"
-            )
-        )
-        frame = frame.loc[~empty]
-        sizes = frame.groupby(land).size()
-        # The Land with most Kreise as reference keeps the intercept well determined.
-        reference = str(sizes.sort_values(ascending=False, kind="stable").index[0])
-    frame = frame.reset_index(drop=True)
+    frame, dropped, reference = _model_frame(data, count, population, indicator, land, key, shift)
     y = frame[count].to_numpy(dtype="float64")
     offset = np.log(frame[population].to_numpy(dtype="float64"))
     columns = {
@@ -199,29 +174,7 @@ def fit_count_models(
     ]
     coefficients = pd.concat(tables, ignore_index=True)
 
-    pois_llf = float(poisson.llf)
-    nb_llf = float(nb_ml.llf)
-    lr = max(2.0 * (nb_llf - pois_llf), 0.0)
-    alpha_se = float(nb_ml.bse["alpha"])
-    overdispersion = pd.DataFrame(
-        [
-            {
-                "pearson_chi2": float(poisson.pearson_chi2),
-                "df_resid": float(poisson.df_resid),
-                "pearson_ratio": float(poisson.pearson_chi2 / poisson.df_resid),
-                "deviance_ratio": float(poisson.deviance / poisson.df_resid),
-                "alpha": alpha,
-                "alpha_ci_low": max(alpha - z * alpha_se, 0.0),
-                "alpha_ci_high": alpha + z * alpha_se,
-                "lr_stat": lr,
-                "lr_p_value": float(0.5 * stats.chi2.sf(lr, 1)) if lr > 0 else 1.0,
-                "llf_poisson": pois_llf,
-                "llf_negbin": nb_llf,
-                "aic_poisson": float(2 * X.shape[1] - 2 * pois_llf),
-                "aic_negbin": float(2 * (X.shape[1] + 1) - 2 * nb_llf),
-            }
-        ]
-    )
+    overdispersion = _overdispersion(poisson, nb_ml, alpha, z, X.shape[1])
     mu_nb = negbin.fittedvalues.to_numpy()
     predictions = frame.assign(
         observed=y,
@@ -241,6 +194,72 @@ def fit_count_models(
         shift=shift,
         land_effects=land is not None,
         reference_land=reference,
+    )
+
+
+def _model_frame(
+    data: pd.DataFrame,
+    count: str,
+    population: str,
+    indicator: str,
+    land: str | None,
+    key: str,
+    shift: float,
+) -> tuple[pd.DataFrame, list[pd.DataFrame], str | None]:
+    """The Kreise the model can use, the dropped ones with reasons, and the reference Land."""
+    frame = data.reset_index(drop=True)
+    bad = (
+        frame[count].isna()
+        | frame[population].isna()
+        | (frame[population] <= 0)
+        | frame[indicator].isna()
+        | (frame[indicator] + shift <= 0)
+    )
+    dropped = [
+        frame.loc[bad, [key]].assign(reason="missing or invalid count, population or indicator")
+    ]
+    frame = frame.loc[~bad]
+    reference = None
+    if land is not None:
+        totals = frame.groupby(land)[count].transform("sum")
+        empty = totals <= 0
+        dropped.append(
+            frame.loc[empty, [key]].assign(
+                reason="its Land has no champion: the Land effect is not estimable"
+            )
+        )
+        frame = frame.loc[~empty]
+        sizes = frame.groupby(land).size()
+        # The Land with most Kreise as reference keeps the intercept well determined.
+        reference = str(sizes.sort_values(ascending=False, kind="stable").index[0])
+    frame = frame.reset_index(drop=True)
+    return frame, dropped, reference
+
+
+def _overdispersion(poisson, nb_ml, alpha: float, z: float, n_params: int) -> pd.DataFrame:
+    """One-row table: Pearson and deviance ratios, NB2 alpha, LR test, likelihoods, AIC."""
+    pois_llf = float(poisson.llf)
+    nb_llf = float(nb_ml.llf)
+    lr = max(2.0 * (nb_llf - pois_llf), 0.0)
+    alpha_se = float(nb_ml.bse["alpha"])
+    return pd.DataFrame(
+        [
+            {
+                "pearson_chi2": float(poisson.pearson_chi2),
+                "df_resid": float(poisson.df_resid),
+                "pearson_ratio": float(poisson.pearson_chi2 / poisson.df_resid),
+                "deviance_ratio": float(poisson.deviance / poisson.df_resid),
+                "alpha": alpha,
+                "alpha_ci_low": max(alpha - z * alpha_se, 0.0),
+                "alpha_ci_high": alpha + z * alpha_se,
+                "lr_stat": lr,
+                "lr_p_value": float(0.5 * stats.chi2.sf(lr, 1)) if lr > 0 else 1.0,
+                "llf_poisson": pois_llf,
+                "llf_negbin": nb_llf,
+                "aic_poisson": float(2 * n_params - 2 * pois_llf),
+                "aic_negbin": float(2 * (n_params + 1) - 2 * nb_llf),
+            }
+        ]
     )
 
 

@@ -105,45 +105,11 @@ def read_plz(path: str | Path) -> pd.DataFrame:
                 f"expected {len(header)} fields, found {len(fields)}",
                 line=line,
             )
-        code = fields[index["plz"]].strip()
-        if not (code.isdigit() and len(code) in (4, 5)):
-            raise InputError(
-                path,
-                f"expected a postcode of 5 digits (4 if the leading zero was lost), found {code!r}",
-                line=line,
-                column=names["plz"],
-            )
-        code = code.zfill(5)
-        if code.startswith("00"):
-            raise InputError(
-                path,
-                f"expected a German postcode (01001-99998), found {code!r}",
-                line=line,
-                column=names["plz"],
-            )
-        key = fields[index["ags"]].strip()
-        if not (key.isdigit() and len(key) in (7, 8)):
-            raise InputError(
-                path,
-                f"expected an 8-digit Gemeinde key (7 if the leading zero was lost), found {key!r}",
-                line=line,
-                column=names["ags"],
-            )
-        key = key.zfill(8)
-        state = fields[index["bundesland"]].strip()
-        expected = LAND_NAMES.get(key[:2])
-        if expected is None or (state and state != expected):
-            raise InputError(
-                path,
-                f"Gemeinde key {key} belongs to Land {key[:2]} ({expected or 'unknown'}), "
-                f"but the row says {state!r}",
-                line=line,
-                column=names["ags"],
-            )
+        code, key, place, state = _parse_row(fields, index, names, path, line)
         plz.append(code)
         ags8.append(key)
-        ort.append(fields[index["ort"]].strip())
-        land.append(state or expected)
+        ort.append(place)
+        land.append(state)
     if not plz:
         raise InputError(path, "no data rows after the header", line=2)
 
@@ -165,6 +131,48 @@ def read_plz(path: str | Path) -> pd.DataFrame:
         credit="© OpenStreetMap contributors (ODbL)",
     )
     return frame
+
+
+def _parse_row(
+    fields: list[str], index: dict[str, int], names: dict[str, str], path: Path, line: int
+) -> tuple[str, str, str, str]:
+    """Validated (plz, ags8, ort, bundesland) of one data row, keys zero-padded."""
+    code = fields[index["plz"]].strip()
+    if not (code.isdigit() and len(code) in (4, 5)):
+        raise InputError(
+            path,
+            f"expected a postcode of 5 digits (4 if the leading zero was lost), found {code!r}",
+            line=line,
+            column=names["plz"],
+        )
+    code = code.zfill(5)
+    if code.startswith("00"):
+        raise InputError(
+            path,
+            f"expected a German postcode (01001-99998), found {code!r}",
+            line=line,
+            column=names["plz"],
+        )
+    key = fields[index["ags"]].strip()
+    if not (key.isdigit() and len(key) in (7, 8)):
+        raise InputError(
+            path,
+            f"expected an 8-digit Gemeinde key (7 if the leading zero was lost), found {key!r}",
+            line=line,
+            column=names["ags"],
+        )
+    key = key.zfill(8)
+    state = fields[index["bundesland"]].strip()
+    expected = LAND_NAMES.get(key[:2])
+    if expected is None or (state and state != expected):
+        raise InputError(
+            path,
+            f"Gemeinde key {key} belongs to Land {key[:2]} ({expected or 'unknown'}), "
+            f"but the row says {state!r}",
+            line=line,
+            column=names["ags"],
+        )
+    return code, key, fields[index["ort"]].strip(), state or expected
 
 
 #: Version of :func:`read_plz` in the prepared-inputs cache.

@@ -446,19 +446,7 @@ def fit_potential(
     if count is None:
         count = outcome != "won_eur"
     values = frame[[outcome, exposure, *covariates]].astype("float64")
-    reasons = np.select(
-        [
-            ~(values[exposure] > 0).to_numpy(),
-            (values[outcome].isna() | (values[outcome] < 0)).to_numpy(),
-            (
-                ~np.isfinite(values[list(covariates)].to_numpy()).all(axis=1)
-                if covariates
-                else np.zeros(len(values), dtype=bool)
-            ),
-        ],
-        [f"{exposure} missing or 0", f"{outcome} missing", "a covariate is missing"],
-        default="",
-    )
+    reasons = _exclusion_reasons(values, outcome, exposure, covariates)
     use = reasons == ""
     excluded = pd.DataFrame({"ags": frame.loc[~use, "ags"].astype("str"), "reason": reasons[~use]})
     if use.sum() <= len(covariates) + 1:
@@ -477,22 +465,7 @@ def fit_potential(
         phi = dispersion_used(dispersion) if count else dispersion
         fitted = model.fit(scale=phi)
 
-    names = ["intercept", *covariates]
-    ci = np.asarray(fitted.conf_int(alpha=1 - level))
-    params = np.asarray(fitted.params)
-    coefficients = pd.DataFrame(
-        {
-            "term": names,
-            "coef": params,
-            "se": np.asarray(fitted.bse),
-            "ci_low": ci[:, 0],
-            "ci_high": ci[:, 1],
-            "p_value": np.asarray(fitted.pvalues),
-            "rate_ratio": np.exp(params),
-            "rate_ratio_ci_low": np.exp(ci[:, 0]),
-            "rate_ratio_ci_high": np.exp(ci[:, 1]),
-        }
-    )
+    coefficients = _coefficient_table(fitted, ["intercept", *covariates], level)
 
     expected = np.full(len(frame), np.nan)
     expected[use] = np.asarray(fitted.fittedvalues)
@@ -537,6 +510,44 @@ def fit_potential(
         level=level,
         result=fitted,
         dispersion_used=float(phi),
+    )
+
+
+def _exclusion_reasons(
+    values: pd.DataFrame, outcome: str, exposure: str, covariates: tuple[str, ...]
+) -> np.ndarray:
+    """Why each Kreis cannot enter the fit ("" where it can)."""
+    return np.select(
+        [
+            ~(values[exposure] > 0).to_numpy(),
+            (values[outcome].isna() | (values[outcome] < 0)).to_numpy(),
+            (
+                ~np.isfinite(values[list(covariates)].to_numpy()).all(axis=1)
+                if covariates
+                else np.zeros(len(values), dtype=bool)
+            ),
+        ],
+        [f"{exposure} missing or 0", f"{outcome} missing", "a covariate is missing"],
+        default="",
+    )
+
+
+def _coefficient_table(fitted, names: list[str], level: float) -> pd.DataFrame:
+    """Coefficients with (dispersion-scaled) intervals and p-values, and rate ratios."""
+    ci = np.asarray(fitted.conf_int(alpha=1 - level))
+    params = np.asarray(fitted.params)
+    return pd.DataFrame(
+        {
+            "term": names,
+            "coef": params,
+            "se": np.asarray(fitted.bse),
+            "ci_low": ci[:, 0],
+            "ci_high": ci[:, 1],
+            "p_value": np.asarray(fitted.pvalues),
+            "rate_ratio": np.exp(params),
+            "rate_ratio_ci_low": np.exp(ci[:, 0]),
+            "rate_ratio_ci_high": np.exp(ci[:, 1]),
+        }
     )
 
 

@@ -180,7 +180,7 @@ def test_fetch_from_a_mirror_directory(small_mirror: Path, raw: Path) -> None:
     assert [r.status for r in results] == ["fetched", "fetched"]
     target = raw / "official" / "plz_osm" / "zuordnung_plz_ort.csv"
     assert target.read_bytes() == PLZ_FIXTURE.read_bytes()
-    assert target.stat().st_mode & 0o777 == 0o666 & ~fetch_module._umask()
+    assert target.stat().st_mode & 0o777 == 0o666 & ~fetch_module.file_umask()
     log = {row["file"]: row for row in read_datalog(raw / "README.md")}
     entry = log["official/plz_osm/zuordnung_plz_ort.csv"]
     assert entry["sha256"] == _sha(target)

@@ -22,40 +22,40 @@ between ``<!-- datalog:start -->`` and ``<!-- datalog:end -->``.
 from __future__ import annotations
 
 import hashlib
-import http.client
-import json
 import os
 import shutil
-import struct
 import sys
 import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from analysis.errors import InputError, ParameterError
-from analysis.sources.official.catalogue import GENESIS_REGIO_URL, Source, catalogue
-
-DATALOG_START = "<!-- datalog:start -->"
-DATALOG_END = "<!-- datalog:end -->"
-DATALOG_COLUMNS = ("source", "file", "publisher", "licence", "fetched_utc", "sha256", "origin")
-_DATALOG_NOTE = "<!-- written by `workbook data fetch`; rows are replaced per file -->"
-
-CHUNK = 1 << 20
-USER_AGENT = "champions-workbook-fetch/0.1 (+https://www.regionalstatistik.de)"
-
-
-class FetchError(Exception):
-    """One source could not be fetched (reported, the others go on)."""
-
-
-class MissingInMirror(FetchError):
-    """The mirror does not have the file."""
+from analysis.errors import ParameterError
+from analysis.sources.official.catalogue import Source, catalogue
+from analysis.sources.official.datalog import (
+    DATALOG_COLUMNS as DATALOG_COLUMNS,
+)
+from analysis.sources.official.datalog import (
+    DATALOG_END as DATALOG_END,
+)
+from analysis.sources.official.datalog import (
+    DATALOG_START as DATALOG_START,
+)
+from analysis.sources.official.datalog import (
+    file_umask,
+    read_datalog,
+    update_datalog,
+)
+from analysis.sources.official.fetch_errors import FetchError, MissingInMirror
+from analysis.sources.official.verify import verify_file
+from analysis.sources.official.web import CHUNK, genesis_table, get_url
+from analysis.sources.official.web import USER_AGENT as USER_AGENT
+from analysis.sources.official.web import genesis_credentials as genesis_credentials
 
 
 @dataclass
@@ -116,59 +116,9 @@ def _resolve_mirror(mirror: str | os.PathLike | None) -> _Mirror | None:
     return _Mirror(str(root.resolve()), False)
 
 
-def _timeout() -> float:
-    try:
-        return float(os.environ.get("WORKBOOK_FETCH_TIMEOUT", "60"))
-    except ValueError:
-        return 60.0
-
-
-def _stream(response, target: Path, *, what: str) -> tuple[int, str]:
-    """Copy a response body to ``target``; check completeness against Content-Length."""
-    expected = response.headers.get("Content-Length")
-    digest = hashlib.sha256()
-    size = 0
-    try:
-        with open(target, "wb") as out:
-            while True:
-                chunk = response.read(CHUNK)
-                if not chunk:
-                    break
-                out.write(chunk)
-                digest.update(chunk)
-                size += len(chunk)
-    except (http.client.HTTPException, OSError) as exc:
-        raise FetchError(f"download of {what} broke off after {size} bytes: {exc}") from None
-    if expected is not None and expected.isdigit() and int(expected) != size:
-        raise FetchError(f"incomplete download of {what}: received {size} of {expected} bytes")
-    return size, digest.hexdigest()
-
-
-def _open_url(request: urllib.request.Request, what: str):
-    try:
-        return urllib.request.urlopen(request, timeout=_timeout())
-    except urllib.error.HTTPError as exc:
-        if exc.code == 404:
-            raise MissingInMirror(f"{what}: not found (HTTP 404)") from None
-        raise FetchError(f"{what}: HTTP {exc.code} {exc.reason}") from None
-    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
-        reason = getattr(exc, "reason", exc)
-        host = urllib.parse.urlparse(request.full_url).netloc
-        raise FetchError(
-            f"cannot reach {host} ({reason}); without internet access use "
-            "--mirror DIR_OR_URL or WORKBOOK_MIRROR"
-        ) from None
-
-
-def _get(url: str, target: Path) -> tuple[int, str]:
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
-    with _open_url(request, url) as response:
-        return _stream(response, target, what=url)
-
-
 def _from_mirror(mirror: _Mirror, folder: str, name: str, target: Path) -> None:
     if mirror.is_url:
-        _get(mirror.describe(folder, name), target)
+        get_url(mirror.describe(folder, name), target)
         return
     source = Path(mirror.base) / folder / name
     if not source.is_file():
@@ -184,7 +134,7 @@ def _mirror_checksums(mirror: _Mirror, scratch: Path) -> dict[str, str]:
     target = scratch / "SHA256SUMS"
     try:
         if mirror.is_url:
-            _get(mirror.base + "SHA256SUMS", target)
+            get_url(mirror.base + "SHA256SUMS", target)
         elif (Path(mirror.base) / "SHA256SUMS").is_file():
             shutil.copyfile(Path(mirror.base) / "SHA256SUMS", target)
         else:
@@ -197,97 +147,6 @@ def _mirror_checksums(mirror: _Mirror, scratch: Path) -> dict[str, str]:
         if len(parts) == 2 and len(parts[0]) == 64:
             sums[parts[1].lstrip("*").strip().replace("\\", "/")] = parts[0].lower()
     return sums
-
-
-# ------------------------------------------------------------------ GENESIS web service
-
-
-def genesis_credentials() -> dict[str, str]:
-    """Request headers with the GENESIS credentials from the environment.
-
-    ``GENESIS_TOKEN`` (an API token, sent as the user name with an empty
-    password) or ``GENESIS_USERNAME`` and ``GENESIS_PASSWORD``.
-
-    Raises
-    ------
-    FetchError
-        When neither is set.
-    """
-    token = os.environ.get("GENESIS_TOKEN", "").strip()
-    user = os.environ.get("GENESIS_USERNAME", "").strip()
-    password = os.environ.get("GENESIS_PASSWORD", "")
-    if token:
-        return {"username": token, "password": ""}
-    if user and password:
-        return {"username": user, "password": password}
-    raise FetchError(
-        "GENESIS credentials missing: set GENESIS_TOKEN, or GENESIS_USERNAME and "
-        "GENESIS_PASSWORD (free registration at regionalstatistik.de), or fetch from a "
-        "mirror with --mirror DIR_OR_URL"
-    )
-
-
-def _genesis_table(entry: Source, target: Path) -> str:
-    """Download a table via POST data/tablefile; return the request URL."""
-    base = os.environ.get("GENESIS_URL", GENESIS_REGIO_URL).rstrip("/") + "/"
-    url = base + "data/tablefile"
-    headers = {
-        **genesis_credentials(),
-        "Content-Type": "application/x-www-form-urlencoded",
-        "User-Agent": USER_AGENT,
-    }
-    form = {"name": entry.product, "area": "all", "compress": "false", **entry.genesis}
-    request = urllib.request.Request(
-        url, data=urllib.parse.urlencode(form).encode("ascii"), headers=headers, method="POST"
-    )
-    raw = target.with_name(target.name + ".response")
-    try:
-        with _open_url(request, url) as response:
-            content_type = response.headers.get("Content-Type", "")
-            _stream(response, raw, what=f"GENESIS table {entry.product}")
-        head = raw.read_bytes()[:4]
-        if head.startswith(b"PK"):
-            _unzip_single(raw, target, what=f"GENESIS table {entry.product}")
-        elif "json" in content_type or head.lstrip().startswith(b"{"):
-            _raise_genesis_status(raw, entry.product)
-        else:
-            os.replace(raw, target)
-    except MissingInMirror as exc:
-        raise FetchError(f"GENESIS web service: {exc}") from None
-    finally:
-        raw.unlink(missing_ok=True)
-    return url
-
-
-def _raise_genesis_status(raw: Path, table: str) -> None:
-    try:
-        body = json.loads(raw.read_text(encoding="utf-8", errors="replace"))
-    except json.JSONDecodeError:
-        raise FetchError(
-            f"GENESIS table {table}: unexpected answer (neither CSV nor ZIP)"
-        ) from None
-    status = body.get("Status", body) if isinstance(body, dict) else {}
-    code = status.get("Code")
-    content = status.get("Content", "")
-    if code == 98:
-        raise FetchError(
-            f"GENESIS table {table} is too large for a direct download (status 98: {content}); "
-            "GENESIS prepares it only as a background job, which this command does not run. "
-            "Download it in the GENESIS web interface or use a mirror"
-        )
-    raise FetchError(f"GENESIS table {table}: the service answered status {code}: {content}")
-
-
-def _unzip_single(archive: Path, target: Path, *, what: str) -> None:
-    try:
-        with zipfile.ZipFile(archive) as zf:
-            members = [m for m in zf.infolist() if not m.is_dir()]
-            if len(members) != 1:
-                raise FetchError(f"{what}: expected one file in the ZIP, found {len(members)}")
-            with zf.open(members[0]) as src, open(target, "wb") as out:
-                shutil.copyfileobj(src, out, CHUNK)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
-        raise FetchError(f"{what}: damaged ZIP ({exc})") from None
 
 
 def _zip_members(archive: Path, wanted: dict[str, Path], *, what: str) -> None:
@@ -303,277 +162,6 @@ def _zip_members(archive: Path, wanted: dict[str, Path], *, what: str) -> None:
                     shutil.copyfileobj(src, out, CHUNK)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
         raise FetchError(f"{what}: damaged ZIP ({exc})") from None
-
-
-# ------------------------------------------------------------------ verification
-
-
-def _check_size(path: Path, name: str) -> None:
-    if path.stat().st_size == 0:
-        raise FetchError(f"{name}: empty file")
-
-
-def _check_shp(path: Path, name: str) -> None:
-    data = path.read_bytes()[:100]
-    if len(data) < 100 or struct.unpack(">i", data[:4])[0] != 9994:
-        raise FetchError(f"{name}: not an ESRI shapefile part (bad header)")
-    declared = struct.unpack(">i", data[24:28])[0] * 2
-    if declared != path.stat().st_size:
-        raise FetchError(
-            f"{name}: truncated: header says {declared} bytes, file has {path.stat().st_size}"
-        )
-
-
-def _check_dbf(path: Path, name: str) -> None:
-    data = path.read_bytes()[:32]
-    if len(data) < 32:
-        raise FetchError(f"{name}: not a dBase file")
-    n_records, header_len, record_len = struct.unpack("<IHH", data[4:12])
-    expected = header_len + n_records * record_len
-    if path.stat().st_size not in (expected, expected + 1):
-        raise FetchError(
-            f"{name}: truncated or damaged dBase file: expected {expected} bytes, "
-            f"found {path.stat().st_size}"
-        )
-
-
-def _check_text(path: Path, name: str, encodings: Sequence[str] = ("utf-8-sig",)) -> str:
-    data = path.read_bytes()
-    for encoding in encodings:
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise FetchError(f"{name}: not text in {', '.join(encodings)}")
-
-
-def _check_xlsx(path: Path, name: str) -> None:
-    try:
-        with zipfile.ZipFile(path) as zf:
-            names = set(zf.namelist())
-            if "xl/workbook.xml" not in names:
-                raise FetchError(f"{name}: a ZIP, but not an xlsx workbook")
-            bad = zf.testzip()
-            if bad is not None:
-                raise FetchError(f"{name}: damaged xlsx (CRC error in {bad})")
-    except zipfile.BadZipFile as exc:
-        raise FetchError(f"{name}: not a complete xlsx ({exc})") from None
-
-
-def _reader(module: str, names: Iterable[str]) -> Callable | None:
-    """A project reader if it exists (readers are written by several people)."""
-    import importlib
-
-    try:
-        mod = importlib.import_module(module)
-    except ImportError:
-        return None
-    for name in names:
-        func = getattr(mod, name, None)
-        if callable(func):
-            return func
-    return None
-
-
-def _parse_with(reader: Callable | None, path: Path, name: str) -> None:
-    if reader is None:
-        return
-    try:
-        reader(path)
-    except InputError as exc:
-        raise FetchError(
-            f"{name}: does not parse: {exc.reason}" + (f" (line {exc.line})" if exc.line else "")
-        ) from None
-
-
-def verify_file(path: Path, name: str, fmt: str) -> None:
-    """Check a downloaded file before it replaces anything.
-
-    Parameters
-    ----------
-    path : Path
-        The temporary file.
-    name : str
-        Its final name (for messages and per-part checks of a shapefile set).
-    fmt : str
-        The catalogue format key.
-
-    Raises
-    ------
-    FetchError
-        Empty, truncated, of the wrong kind, or rejected by the project's reader.
-    """
-    _check_size(path, name)
-    suffix = Path(name).suffix.lower()
-    if fmt == "shp":
-        if suffix in (".shp", ".shx"):
-            _check_shp(path, name)
-        elif suffix == ".dbf":
-            _check_dbf(path, name)
-        else:
-            _check_text(path, name, ("utf-8", "latin-1"))
-        return
-    if fmt == "ffcsv":
-        text = _check_text(path, name, ("utf-8-sig", "cp1252", "latin-1"))
-        first = text.split("\n", 1)[0].lower()
-        if not first.startswith(("statistics_code;", "statistik_code;")):
-            raise FetchError(f"{name}: not a GENESIS flat file (first line {first[:40]!r})")
-        _parse_with(_reader("analysis.sources.official.genesis", ["read_ffcsv"]), path, name)
-    elif fmt == "classic":
-        text = _check_text(path, name, ("latin-1",))
-        if not text.lstrip().lower().startswith("genesis-tabelle"):
-            raise FetchError(
-                f"{name}: not a regionalstatistik table CSV (no 'GENESIS-Tabelle' title)"
-            )
-        _parse_with(_reader("analysis.sources.official.classic", ["read_classic"]), path, name)
-    elif fmt in ("xlsx", "bbsr", "gv_isys"):
-        _check_xlsx(path, name)
-        if fmt == "bbsr":
-            _parse_with(
-                _reader("analysis.sources.official.bbsr", ["read_bbsr_crosswalk"]), path, name
-            )
-        elif fmt == "gv_isys":
-            _parse_with(
-                _reader(
-                    "analysis.sources.official.gv_isys",
-                    ["read_gv_isys", "read_gemeindeverzeichnis"],
-                ),
-                path,
-                name,
-            )
-    elif fmt == "plz":
-        _parse_with(_reader("analysis.sources.official.plz", ["read_plz"]), path, name)
-    elif fmt == "geojson":
-        try:
-            body = json.loads(_check_text(path, name))
-        except json.JSONDecodeError as exc:
-            raise FetchError(f"{name}: not complete JSON ({exc})") from None
-        if (
-            not isinstance(body, dict)
-            or body.get("type") != "FeatureCollection"
-            or not body.get("features")
-        ):
-            raise FetchError(f"{name}: expected a GeoJSON FeatureCollection with features")
-    elif fmt == "csv":
-        _check_text(path, name, ("utf-8-sig", "cp1252"))
-    else:  # pragma: no cover - catalogue formats are all handled above
-        raise FetchError(f"{name}: unknown format {fmt!r}")
-
-
-# ------------------------------------------------------------------ data log
-
-
-def _cell(text: str) -> str:
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-
-
-def _split_row(line: str) -> list[str]:
-    body = line.strip()
-    if body.startswith("|"):
-        body = body[1:]
-    if body.endswith("|") and not body.endswith("\\|"):
-        body = body[:-1]
-    cells, current, escaped = [], [], False
-    for char in body:
-        if escaped:
-            current.append(char)
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == "|":
-            cells.append("".join(current).strip())
-            current = []
-        else:
-            current.append(char)
-    cells.append("".join(current).strip())
-    return cells
-
-
-def _datalog_rows(text: str) -> list[dict[str, str]]:
-    start, end = text.find(DATALOG_START), text.find(DATALOG_END)
-    if start < 0 or end < start:
-        return []
-    rows = []
-    for line in text[start + len(DATALOG_START) : end].splitlines():
-        if not line.strip().startswith("|"):
-            continue
-        cells = _split_row(line)
-        if cells == list(DATALOG_COLUMNS) or set("".join(cells)) <= set("-: "):
-            continue
-        if len(cells) == len(DATALOG_COLUMNS):
-            rows.append(dict(zip(DATALOG_COLUMNS, cells, strict=True)))
-    return rows
-
-
-def read_datalog(readme: str | os.PathLike | None = None) -> list[dict[str, str]]:
-    """The rows of the data log (one per fetched file).
-
-    Parameters
-    ----------
-    readme : path, optional
-        Default ``data/raw/README.md``.
-
-    Returns
-    -------
-    list of dict
-        Keys :data:`DATALOG_COLUMNS`; ``file`` is relative to ``data/raw/``.
-    """
-    from analysis.paths import raw_dir
-
-    path = Path(readme) if readme is not None else raw_dir() / "README.md"
-    if not path.is_file():
-        return []
-    return _datalog_rows(path.read_text(encoding="utf-8"))
-
-
-def update_datalog(readme: Path, rows: Iterable[dict[str, str]]) -> bool:
-    """Insert or replace data-log rows (keyed by ``file``), keeping all other text.
-
-    Creates the README or the markers if missing. Writes atomically and only when
-    the content changes.
-
-    Returns
-    -------
-    bool
-        Whether the file was written.
-    """
-    text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
-    start, end = text.find(DATALOG_START), text.find(DATALOG_END)
-    if start < 0 or end < start:
-        separator = (
-            "" if not text or text.endswith("\n\n") else ("\n" if text.endswith("\n") else "\n\n")
-        )
-        text = f"{text}{separator}{DATALOG_START}\n{DATALOG_END}\n"
-        start, end = text.find(DATALOG_START), text.find(DATALOG_END)
-    merged = {row["file"]: row for row in _datalog_rows(text)}
-    for row in rows:
-        merged[row["file"]] = {col: str(row.get(col, "")) for col in DATALOG_COLUMNS}
-    lines = [
-        _DATALOG_NOTE,
-        "| " + " | ".join(DATALOG_COLUMNS) + " |",
-        "|" + "|".join("---" for _ in DATALOG_COLUMNS) + "|",
-    ]
-    for file in sorted(merged):
-        lines.append("| " + " | ".join(_cell(merged[file][col]) for col in DATALOG_COLUMNS) + " |")
-    block = DATALOG_START + "\n" + "\n".join(lines) + "\n" + DATALOG_END
-    new_text = text[:start] + block + text[end + len(DATALOG_END) :]
-    if new_text == text:
-        return False
-    readme.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write_text(readme, new_text)
-    return True
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    finally:
-        Path(temp).unlink(missing_ok=True)
 
 
 # ------------------------------------------------------------------ fetching
@@ -594,14 +182,8 @@ def _temp_for(dest: Path) -> Path:
     )
     os.close(handle)
     # mkstemp makes 0600 files; the data files should get the usual permissions.
-    os.chmod(temp, 0o666 & ~_umask())
+    os.chmod(temp, 0o666 & ~file_umask())
     return Path(temp)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 #: Temporary files older than this were left by a killed fetch (SIGKILL, power loss).
@@ -644,15 +226,15 @@ def _download_entry(
         return origins
     if entry.kind == "genesis":
         ((name, temp),) = temps.items()
-        url = _genesis_table(entry, temp)
+        url = genesis_table(entry, temp)
         return {name: f"{url} (GENESIS web service, table {entry.product})"}
     if entry.kind == "http":
         ((name, temp),) = temps.items()
-        _get(entry.download_url, temp)
+        get_url(entry.download_url, temp)
         return {name: entry.download_url}
     if entry.kind == "zip":
         archive = scratch / f"{entry.id}.zip"
-        _get(entry.download_url, archive)
+        get_url(entry.download_url, archive)
         _zip_members(archive, temps, what=entry.download_url)
         return {name: f"{entry.download_url} (member {name})" for name in temps}
     raise MissingInMirror("only available from a mirror (derived or hand-made file)")

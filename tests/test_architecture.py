@@ -23,7 +23,7 @@ LAYERS: dict[str, int] = {
     "lands": 0,
     "files": 0,
     "names": 0,
-    "notebook": 0,
+    "provenance": 0,
     "prepared": 1,
     "sources": 1,
     "privacy.ingest": 1,
@@ -36,6 +36,7 @@ LAYERS: dict[str, int] = {
     "privacy": 3,
     "datasets": 4,
     "present": 5,
+    "notebook": 6,
     "report": 6,
     "demo": 6,
     "cli": 7,
@@ -115,6 +116,8 @@ def test_every_room_has_a_layer():
 def test_imports_point_one_way():
     wrong = []
     for name, targets in _graph().items():
+        if name == "analysis":  # the package door lazily re-exports the notebook helpers
+            continue
         for target in targets:
             if target == "analysis":  # the package door: notebook helpers only
                 continue

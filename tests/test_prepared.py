@@ -131,12 +131,12 @@ def test_concurrent_writers_leave_one_complete_file(tmp_path, cache):
 
 
 def test_cached_indicators_note_the_original_files(demo_root, cache, monkeypatch):
-    import analysis.notebook
+    import analysis.provenance
 
     first = load_kreis_indicators("demo", root=demo_root)
-    monkeypatch.setattr(analysis.notebook._SESSION, "inputs", {})
+    monkeypatch.setattr(analysis.provenance._SESSION, "inputs", {})
     second = load_kreis_indicators("demo", root=demo_root)
-    noted = analysis.notebook.noted_inputs()
+    noted = analysis.provenance.noted_inputs()
 
     pd.testing.assert_frame_equal(first, second)
     assert second.attrs["reference_dates"] == first.attrs["reference_dates"]
@@ -181,14 +181,14 @@ def test_the_same_bytes_elsewhere_share_the_cache_but_keep_their_path(tmp_path, 
 
 
 def test_postcode_table_through_the_cache_is_the_same_and_noted(demo_root, cache, monkeypatch):
-    import analysis.notebook
+    import analysis.provenance
     from analysis.sources.official.plz import read_plz, read_plz_prepared
 
     path = demo_root / "official" / "plz_osm" / "zuordnung_plz_ort.csv"
     read_plz_prepared(path)
-    monkeypatch.setattr(analysis.notebook._SESSION, "inputs", {})
+    monkeypatch.setattr(analysis.provenance._SESSION, "inputs", {})
 
     frame = read_plz_prepared(path)
 
     pd.testing.assert_frame_equal(frame, read_plz(path))
-    assert [Path(item["path"]).name for item in analysis.notebook.noted_inputs()] == [path.name]
+    assert [Path(item["path"]).name for item in analysis.provenance.noted_inputs()] == [path.name]

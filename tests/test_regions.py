@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import analysis.notebook
+import analysis.provenance
 from analysis.demo import write_demo
 from analysis.demo.geography import DEMO_COMPARE, DEMO_REGION, build_geography
 from analysis.errors import InputError
@@ -164,7 +164,7 @@ def geo():
 
 @pytest.fixture
 def fresh_session(monkeypatch):
-    monkeypatch.setattr(analysis.notebook._SESSION, "inputs", {})
+    monkeypatch.setattr(analysis.provenance._SESSION, "inputs", {})
 
 
 def test_loader_recovers_the_geography_exactly(demo_root, geo, fresh_session):
@@ -218,7 +218,7 @@ def test_loader_derives_rates_by_hand(demo_root, fresh_session):
 
 def test_loader_names_missing_indicators_and_notes_sources(demo_root, fresh_session):
     kreise = load_kreis_indicators("demo", root=demo_root)
-    noted = analysis.notebook.noted_inputs()
+    noted = analysis.provenance.noted_inputs()
 
     assert kreise.attrs["missing_indicators"] == [
         "business_registrations",
@@ -351,7 +351,7 @@ def test_a_date_where_every_kreis_is_dash_counts_as_not_published(tmp_path):
 @pytest.mark.mirror
 def test_official_mirror_loads_400_kreise_with_real_totals(mirror, fresh_session):
     kreise = load_kreis_indicators("official", root=mirror.parent).set_index("ags")
-    noted = analysis.notebook.noted_inputs()
+    noted = analysis.provenance.noted_inputs()
 
     assert len(kreise) == 400
     assert kreise["population"].sum() == 83_577_140

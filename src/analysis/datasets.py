@@ -31,7 +31,8 @@ from typing import Any, Generic, TypeVar
 
 import pandas as pd
 
-from analysis.notebook import capture_inputs, sha256_file
+from analysis.files import sha256_file
+from analysis.provenance import capture_inputs
 
 T = TypeVar("T")
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.notebook import note_input
 from analysis.paths import dataset_dir
+from analysis.provenance import note_input
 
 BKG_CREDIT = "© GeoBasis-DE / BKG 2024 (dl-de/by-2-0)"
 DEMO_CREDIT = "synthetic demo data (fictional boundaries)"

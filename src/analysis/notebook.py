@@ -12,20 +12,27 @@ ran; no side files, whatever the kernel's working directory.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
 import random
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
-RECORD_MIME = "application/x.workbook-record+json"
-BANNER_MIME = "application/x.workbook-banner+json"
-SOURCES_MIME = "application/x.workbook-sources+json"
+from analysis.provenance import (
+    BANNER_MIME,
+    RECORD_MIME,
+    SOURCES_MIME,
+    capture_inputs,
+    forget_inputs,
+    note_input,
+    noted_inputs,
+)
+
+__all__ = [
+    "BANNER_MIME", "RECORD_MIME", "SOURCES_MIME", "capture_inputs", "in_notebook",
+    "note_input", "noted_inputs", "record", "recorded", "report_setup", "show_sources",
+]  # fmt: skip
 
 #: Significant digits kept for recorded floats: enough for any decision, few enough
 #: that the last-bit noise of a BLAS build does not break a regression check.
@@ -35,9 +42,7 @@ RECORD_SIGNIFICANT_DIGITS = 6
 @dataclass
 class _Session:
     dataset: str | None = None
-    inputs: dict[str, dict] = field(default_factory=dict)
     recorded: dict[str, object] = field(default_factory=dict)
-    captures: list[list[dict]] = field(default_factory=list)
 
 
 _SESSION = _Session()
@@ -112,7 +117,7 @@ def report_setup(
     except ImportError:  # pragma: no cover - statsmodels is a dependency
         pass
     _SESSION.dataset = dataset
-    _SESSION.inputs.clear()
+    forget_inputs()
     _SESSION.recorded.clear()
     if dataset == "demo":
         # For analysts in JupyterLab; the HTML report carries the same banner in its
@@ -199,88 +204,6 @@ def _escape(text: str) -> str:
     import html
 
     return html.escape(str(text), quote=True)
-
-
-def sha256_file(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def note_input(
-    path: str | Path,
-    *,
-    source: str = "",
-    credit: str = "",
-    reference_date: str = "",
-) -> None:
-    """Note that the current report read ``path`` (called by loaders).
-
-    Parameters
-    ----------
-    path : str or Path
-        The input file.
-    source : str
-        Publisher and table, e.g. ``"Destatis 12411-01-01-4"``.
-    credit : str
-        Licence credit line the report must show.
-    reference_date : str
-        The data's reference date or period.
-    """
-    resolved = Path(path).resolve()
-    key = str(resolved)
-    if key in _SESSION.inputs:
-        _to_captures(_SESSION.inputs[key])
-        return
-    try:
-        from analysis.paths import project_root
-
-        shown = str(resolved.relative_to(project_root()))
-    except ValueError:
-        shown = str(resolved)
-    _SESSION.inputs[key] = {
-        "path": shown,
-        "sha256": sha256_file(resolved) if resolved.is_file() else "",
-        "source": source,
-        "credit": credit,
-        "reference_date": reference_date,
-    }
-    _to_captures(_SESSION.inputs[key])
-
-
-def _to_captures(entry: dict) -> None:
-    for captured in _SESSION.captures:
-        if all(c["path"] != entry["path"] for c in captured):
-            captured.append(dict(entry))
-
-
-@contextmanager
-def capture_inputs() -> Iterator[list[dict]]:
-    """Collect the inputs noted while the block runs (for ``analysis.datasets``).
-
-    Yields a list that fills with one entry per file noted inside the block (also
-    files noted earlier in the kernel and read again), so that a loader's provenance
-    can be returned as a value.
-
-    Examples
-    --------
-    >>> with capture_inputs() as inputs:  # doctest: +SKIP
-    ...     frame = load_kreis_indicators("demo")
-    """
-    captured: list[dict] = []
-    _SESSION.captures.append(captured)
-    try:
-        yield captured
-    finally:
-        _SESSION.captures.remove(captured)
-
-
-def noted_inputs() -> list[dict]:
-    """The inputs noted so far in this kernel, in reading order."""
-    return list(_SESSION.inputs.values())
 
 
 def recorded() -> dict[str, object]:

@@ -69,7 +69,7 @@ def file_sha256(path: str | Path) -> str:
     stat = resolved.stat()
     key = (str(resolved), stat.st_size, stat.st_mtime_ns)
     if key not in _SHA_MEMO:
-        from analysis.notebook import sha256_file
+        from analysis.files import sha256_file
 
         _SHA_MEMO[key] = sha256_file(resolved)
     return _SHA_MEMO[key]

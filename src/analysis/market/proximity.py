@@ -412,7 +412,7 @@ def load_gemeinde_coordinates(
     path = local_path("gv-isys", base / "official")
     if path is None or path.suffix.lower() != ".xlsx":
         return None
-    from analysis.notebook import note_input
+    from analysis.provenance import note_input
     from analysis.sources.official.gv_isys import CREDIT, read_gv_gemeinden
 
     frame = read_gv_gemeinden(path)

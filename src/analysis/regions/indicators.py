@@ -393,7 +393,7 @@ def _candidate_inputs(official: Path) -> list[Path]:
 
 def _note_sources(sources: list[dict]) -> None:
     """Note the original files (again) for the report: a cached frame read none of them."""
-    from analysis.notebook import note_input
+    from analysis.provenance import note_input
 
     for item in sources:
         note_input(

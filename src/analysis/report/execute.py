@@ -350,7 +350,7 @@ def tidy_notebook(nb) -> None:
 
 def extract_records(nb) -> tuple[dict, list[dict]]:
     """The key figures (``analysis.record``) and input sources a notebook displayed."""
-    from analysis.notebook import RECORD_MIME, SOURCES_MIME
+    from analysis.provenance import RECORD_MIME, SOURCES_MIME
 
     records: dict = {}
     sources: list[dict] = []

@@ -211,7 +211,7 @@ def prepare_notebook(nb):
     and lifts the management summary (``narrative.summary``) to the top, so the answer
     comes first on screen and on page 1 of the PDF.
     """
-    from analysis.notebook import BANNER_MIME
+    from analysis.provenance import BANNER_MIME
 
     nb = copy.deepcopy(nb)
     title_from_output = _title_output(nb) is not None
@@ -370,7 +370,7 @@ def shown_figures(nb) -> dict[str, dict[str, str]]:
     """``figure name -> {label, text}`` as the report shows its key figures (its language)."""
     import html as html_module
 
-    from analysis.notebook import RECORD_MIME
+    from analysis.provenance import RECORD_MIME
 
     shown: dict[str, dict[str, str]] = {}
     for cell in nb.cells:

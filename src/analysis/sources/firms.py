@@ -164,7 +164,7 @@ def read_firm_list(path: str | Path, *, sheet: str | None = None) -> FirmList:
         rows, unit = _csv_rows(path), "line"
     result = FirmListBuilder(path, unit).build(rows)
     try:
-        from analysis.notebook import note_input
+        from analysis.provenance import note_input
 
         dates = result.frame["source_date"].dropna()
         sources = sorted(result.frame["source"].dropna().unique())

@@ -196,7 +196,7 @@ def read_export(
     InputError
         Structural problems (see the module docstring).
     """
-    from analysis.notebook import note_input
+    from analysis.provenance import note_input
 
     path = Path(path)
     if object_name not in SPECS:

@@ -356,8 +356,8 @@ def key_source(key: bytes | None) -> Callable[[], bytes]:
 
 def noted_sha256(path: Path) -> str:
     """The SHA-256 that note_input recorded for ``path`` (hashing the file once only)."""
-    from analysis.notebook import noted_inputs
     from analysis.paths import project_root
+    from analysis.provenance import noted_inputs
 
     resolved = path.resolve()
     for item in noted_inputs():

@@ -118,7 +118,7 @@ def read_prospects(
     InputError
         Structural problems; a missing ``Prospect Id``/``id`` or created-date column.
     """
-    from analysis.notebook import note_input
+    from analysis.provenance import note_input
 
     path = Path(path)
     tf = textfile.open_text(path, encoding=encoding, delimiter=None, kind="Pardot export")

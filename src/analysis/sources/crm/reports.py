@@ -269,7 +269,7 @@ def read_report(
     InputError
         Missing required labels, structural CSV problems.
     """
-    from analysis.notebook import note_input
+    from analysis.provenance import note_input
 
     path = Path(path)
     header_line, header, records, tf = _report_records(path, encoding, delimiter, sheet)

@@ -468,7 +468,7 @@ def note_catalogued(path: str | Path, *, source: str = "", credit: str = "") -> 
     Files not in the catalogue are noted with the given ``source`` and ``credit``
     (nothing is noted when neither is given).
     """
-    from analysis.notebook import note_input
+    from analysis.provenance import note_input
 
     entry = source_for_file(path)
     if entry is not None:

@@ -70,11 +70,19 @@ def maps(geometry, frame: pd.DataFrame, model, exposure: str, places: pd.Series,
     return None
 
 
-def funnel_figure(model, curve: pd.DataFrame, source: str) -> None:
-    """Observed / expected customers per Kreis against the expectation, with exact limits."""
+def funnel_figure(model, curve: pd.DataFrame, source: str):
+    """Observed / expected customers per Kreis against the expectation, with exact limits.
+
+    Kreise whose customer count the tables hide are not drawn (their point would give
+    the count back, since the white-space table publishes the expectation); a sentence
+    under the figure says how many.
+    """
+    from analysis.market import plottable
+
     below = int(model.frame["funnel"].astype(str).str.startswith(("below", "above")).sum())
+    points = plottable(model.frame)
     ax = plots.funnel_plot(
-        model.frame,
+        points,
         curve,
         title=_("{n} of {total} Kreise lie outside the 95 % limits").format(
             n=i18n.fmt_int(below), total=i18n.fmt_int(model.n_used)
@@ -90,10 +98,16 @@ def funnel_figure(model, curve: pd.DataFrame, source: str) -> None:
         ax,
         alt=_(
             "Funnel plot: observed divided by expected customers for every Kreis against its "
-            "expected number, with exact 95 % and 99.8 % Poisson limits; {n} Kreise lie "
-            "outside the 95 % limits."
+            "expected number, with exact 95 % and 99.8 % limits (Poisson, widened where the "
+            "counts vary more than Poisson); {n} Kreise lie outside the 95 % limits."
         ).format(n=i18n.fmt_int(below)),
         source=source,
+    )
+    return say(
+        _(
+            "{n} Kreise with fewer than 5 customers (including none) are not drawn: their "
+            "point would reveal a count that the tables hide."
+        ).format(n=i18n.fmt_int(points.attrs["n_hidden"]))
     )
 
 

@@ -216,6 +216,8 @@ def profile_table(profile: pd.DataFrame, caption: str) -> Table:
         Column("percentile", _("Percentile (median Kreis = 50)"), "number", 0),
         Column("germany_median", _("German median"), "formatted"),
     ]
+    if "reference_date" in frame.columns and frame["reference_date"].astype(bool).any():
+        columns.append(Column("reference_date", _("Reference date"), "text"))
     return table(frame, columns, caption=caption)
 
 

@@ -214,23 +214,32 @@ def fill_sentence(opportunity_fill: pd.DataFrame, date: pd.Timestamp) -> Text:
 
 
 def its_sentence(fit, methods: pd.DataFrame, monthly: pd.DataFrame, min_closed: int) -> Text:
-    """The time-series estimate, its model comparison and the months used."""
+    """The time-series estimate with its effects 6 and 12 months on, the model comparison."""
     by = methods.set_index("method")
+    effects = fit.effects.set_index("months_after")
     dropped = monthly.attrs.get("dropped_months", [])
     return say(
         _(
-            "Level change of the monthly win rate: {change} ({interval}); slope change "
-            "{slope} per month. The models that describe autocorrelated errors (GLSAR, "
-            "SARIMAX) give {glsar} and {sarimax}."
+            "Level change of the monthly win rate at the date: {change} ({interval}); "
+            "slope change {slope} per month, so that the estimated effect is {e6} "
+            "({i6}) six months on and {e12} ({i12}) twelve months on. Other models of "
+            "the errors give a level change of {hac} (HAC, fixed-b), {glsar} (GLSAR) "
+            "and {sarimax} (SARIMAX)."
         ).format(
             change=_pp(fit.level_change),
             interval=_interval_pp(fit.ci_low, fit.ci_high),
             slope=i18n.fmt_points(100 * fit.slope_change, 2),
+            e6=_pp(effects.loc[6, "effect"]),
+            i6=_interval_pp(effects.loc[6, "ci_low"], effects.loc[6, "ci_high"]),
+            e12=_pp(effects.loc[12, "effect"]),
+            i12=_interval_pp(effects.loc[12, "ci_low"], effects.loc[12, "ci_high"]),
+            hac=_pp(by.loc["hac", "level_change"]),
             glsar=_pp(by.loc["glsar", "level_change"]),
             sarimax=_pp(by.loc["sarimax", "level_change"]),
         ),
         _(
-            "{n} months in the fit; {dropped} months left out for fewer than {min} closed deals."
+            "{n} months in the fit; {dropped} months with fewer than {min} closed deals are "
+            "gaps in the monthly series (never treated as neighbours)."
         ).format(n=i18n.fmt_int(fit.n_months), dropped=i18n.fmt_int(len(dropped)), min=min_closed),
     )
 
@@ -300,9 +309,13 @@ def methods_text() -> Text:
             "interval on the log scale). Sales cycle: deals still open at the snapshot are "
             "censored, losing is a competing risk for winning (cumulative incidence, "
             "Kaplan–Meier median, log-rank test). Time series: segmented regression of the "
-            "monthly win rate with trend, month-of-year effects and Newey–West (HAC) errors, "
-            "compared with GLSAR and SARIMAX (AR(1) errors) and plain OLS; months with too "
-            "few closed deals are left out."
+            "monthly win rate with trend and month-of-year effects, AR(1) errors estimated by "
+            "REML with Satterthwaite degrees of freedom (Turner et al. 2021), compared with "
+            "HAC errors with fixed-b critical values, Prais–Winsten (GLSAR), SARIMAX and plain "
+            "OLS; months with too few closed deals are gaps on a regular monthly index. In "
+            "1,000 simulated series the 95 % interval held the true change in 95.7 % of cases; "
+            "with strong autocorrelation (AR(1), rho = 0.7) in 90.4 %, and when the mix of "
+            "deal types shifts at the date in only 83.5 % (validation/its_coverage.py)."
         )
     )
 

@@ -42,6 +42,12 @@ PROFILE_INDICATORS: tuple[Indicator, ...] = (
     Indicator("population", "Inhabitants", "persons", 0),
     Indicator("population_change_pct", "Population change over one year", "%", 2),
     Indicator(
+        "population_share_change_longrun_pct",
+        "Long-run change of the share of Germany's population (today's territory)",
+        "%",
+        2,
+    ),
+    Indicator(
         "business_registrations_per_10000",
         "Business registrations per 10,000 inhabitants",
         "per 10,000",
@@ -126,6 +132,7 @@ def region_profile(indicators: pd.DataFrame, region: str) -> pd.DataFrame:
                 "unit": ind.unit,
                 "decimals": ind.decimals,
                 "column": ind.column,
+                "reference_date": indicators.attrs.get("indicator_dates", {}).get(ind.column, ""),
             }
         )
     return pd.DataFrame(rows).set_index("indicator")

@@ -75,8 +75,8 @@ def test_region_profile_on_official_data_reproduces_the_published_figures(offici
     figures = manifest["figures"]
     assert figures["n_kreise"] == 400
     assert figures["population_total"] == 83_577_140
-    # region figures the notebook may record (see test_official_key_figures_at_package_level
-    # for the same facts on the loader): checked whenever recorded
+    # the region's published facts, recorded by the notebook (the same facts are checked
+    # on the loader in test_official_key_figures_at_package_level)
     published = {
         "region_population": 328_028,
         "region_population_change": -629,
@@ -85,9 +85,8 @@ def test_region_profile_on_official_data_reproduces_the_published_figures(offici
         "region_abitur_share_pct": 40.0,
     }
     for name, expected in published.items():
-        if name in figures:
-            digits = 1 if isinstance(expected, float) else 0
-            assert round(figures[name], digits) == expected, name
+        digits = 1 if isinstance(expected, float) else 0
+        assert round(figures[name], digits) == expected, name
     # every non-licensed indicator of the profile has data; only the licensed two and
     # business registrations (no open file yet) are missing
     assert figures["n_indicators_missing"] == 3
@@ -120,7 +119,7 @@ def test_cluster_report_on_official_data(official_root):
 
 
 def test_official_key_figures_at_package_level(official_root, monkeypatch):
-    """Figures the notebooks do not record (yet): checked on the loader they use."""
+    """The published facts on the loader the notebooks use (fast, without a kernel)."""
     from analysis.regions import load_kreis_indicators
 
     monkeypatch.setenv("WORKBOOK_CACHE_DIR", str(official_root / "cache"))

@@ -136,6 +136,10 @@ def test_numbers_out_of_range_are_refused(demo_env, capsys, args, message):
          "parameter 'unification_date': expected a date before as_of (2025-12-31)"),
         (["-p", "as_of", "2020-01-01"], "parameter 'unification_date': expected a date before"),
         (["-p", "min_closed", "-1"], "parameter 'min_closed': expected a number >= 0"),
+        (["-p", "unification_date", "2019-01-01"],
+         "parameter 'unification_date': expected a date within the data (2020-"),
+        (["-p", "unification_date", "2019-01-01", "-p", "as_of", "2019-06-01"],
+         "parameter 'unification_date': expected a date within the data"),
     ],
 )  # fmt: skip
 def test_sales_parameters_are_checked_before_a_kernel_starts(demo_env, capsys, args, message):

@@ -150,3 +150,51 @@ def test_dates_named_date_lie_before_as_of(tmp_path):
     assert validate(declared, {"start_date": "2025-12-30"})["start_date"] == "2025-12-30"
     with pytest.raises(ParameterError, match="'start_date': expected a date before as_of"):
         validate(declared, {"as_of": "2023-01-01"})
+
+
+def test_crm_date_range_reads_the_opportunity_export_whatever_its_case_and_encoding(
+    tmp_path, monkeypatch
+):
+    from analysis.report import inputs
+
+    crm = tmp_path / "demo" / "crm"
+    crm.mkdir(parents=True)
+    (crm / "opportunity.csv").write_bytes(
+        '"Id","Name","CreatedDate","CloseDate"\n'
+        '"006A","Müller – Straße","2021-03-05 10:00:00","2021-06-30 00:00:00"\n'
+        '"006B","x","2020-11-02T08:00:00.000Z","2024-01-31"\n'
+        '"006C","y","not a date",""\n'.encode("cp1252")
+    )
+    monkeypatch.setenv("WORKBOOK_DEMO_DIR", str(tmp_path / "demo"))
+    inputs.crm_date_range.cache_clear()
+    try:
+        assert inputs.crm_date_range("demo") == ("2020-11-02", "2024-01-31")
+        (crm / "opportunity.csv").unlink()
+        inputs.crm_date_range.cache_clear()
+        assert inputs.crm_date_range("demo") is None  # no export: nothing to check against
+    finally:
+        inputs.crm_date_range.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("values", "error"),
+    [
+        ({"unification_date": "2022-01-01", "as_of": "2025-01-01"}, None),
+        ({"unification_date": "2020-11-02", "as_of": "2025-01-01"}, "unification_date"),
+        ({"unification_date": "2024-02-01", "as_of": "2025-01-01"}, "unification_date"),
+        ({"unification_date": "2024-01-31", "as_of": "2020-01-01"}, "as_of"),
+    ],
+)
+def test_dates_must_lie_inside_the_data(values, error):
+    from analysis.errors import ParameterError
+    from analysis.report.param_rules import check_dates_within
+
+    span = ("2020-11-02", "2024-01-31")
+    names = ["unification_date", "as_of"]
+    if error is None:
+        check_dates_within(values, names, span)
+        check_dates_within(values, names, None)
+    else:
+        with pytest.raises(ParameterError) as caught:
+            check_dates_within(values, names, span)
+        assert caught.value.name == error

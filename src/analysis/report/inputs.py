@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from analysis.errors import InputError, ParameterError
 from analysis.paths import DATASETS, dataset_dir, project_root
 from analysis.report.plan import Job
@@ -62,3 +64,48 @@ def missing_inputs(job: Job) -> list[str]:
                 shown = f"{path}/"
             missing.append(shown)
     return missing
+
+
+@functools.lru_cache(maxsize=8)
+def crm_date_range(dataset: str) -> tuple[str, str] | None:
+    """First creation date and last close date of a dataset's opportunities.
+
+    Read from the CRM export ``crm/Opportunity.csv`` (any case; Salesforce Data Export
+    with API-name headers: only ``CreatedDate`` and ``CloseDate`` are read) before any
+    kernel starts, so that a date parameter outside the data is refused at once
+    instead of failing inside the notebook.
+
+    Returns
+    -------
+    tuple of str or None
+        ISO dates ``(first, last)``; None when the dataset has no such export or its
+        dates cannot be read (the notebook's own checks then apply).
+    """
+    import pandas as pd
+
+    folder = dataset_dir(dataset) / "crm"
+    found = (
+        [p for p in folder.glob("*") if p.name.lower() == "opportunity.csv"]
+        if folder.is_dir()
+        else []
+    )
+    if not found or not found[0].is_file():
+        return None
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            frame = pd.read_csv(
+                found[0], usecols=["CreatedDate", "CloseDate"], dtype=str, encoding=encoding
+            )
+            break
+        except UnicodeDecodeError:
+            continue
+        except (ValueError, OSError, pd.errors.ParserError):
+            return None
+    else:
+        return None
+    dates = pd.concat(
+        [pd.to_datetime(frame[c].str.slice(0, 10), errors="coerce") for c in frame.columns]
+    ).dropna()
+    if dates.empty:
+        return None
+    return dates.min().date().isoformat(), dates.max().date().isoformat()

@@ -133,3 +133,34 @@ def check_date_order(values: dict[str, object], date_names: list[str]) -> None:
             raise ParameterError(
                 name, f"expected a date before as_of ({as_of.isoformat()}), got {values[name]!r}"
             )
+
+
+def check_dates_within(values: dict[str, object], date_names: list[str], span) -> None:
+    """Dates named ``*_date`` must lie inside the data, ``as_of`` not before its start.
+
+    Parameters
+    ----------
+    values : dict
+        The final parameter values.
+    date_names : list of str
+        The date parameters of the notebook.
+    span : tuple of str or None
+        ``(first, last)`` ISO dates of the data (e.g. the opportunities' first creation
+        and last close date); None skips the check.
+    """
+    if span is None:
+        return
+    first, last = (dt.date.fromisoformat(d) for d in span)
+    for name in date_names:
+        value = dt.date.fromisoformat(str(values[name]))
+        if name == "as_of":
+            if value < first:
+                raise ParameterError(
+                    name,
+                    f"expected a date on or after the first record ({first}), got {values[name]!r}",
+                )
+        elif name.endswith("_date") and not first < value <= last:
+            raise ParameterError(
+                name,
+                f"expected a date within the data ({first} to {last}), got {values[name]!r}",
+            )

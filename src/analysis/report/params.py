@@ -266,6 +266,7 @@ def validate(
     values: Mapping[str, object],
     *,
     kreis_codes: Callable[[str], set[str]] | None = None,
+    date_range: Callable[[str], tuple[str, str] | None] | None = None,
 ) -> dict[str, object]:
     """Validate and type parameter values against the declared parameters.
 
@@ -277,6 +278,9 @@ def validate(
         Values to override (strings from the CLI or typed values from YAML).
     kreis_codes : callable, optional
         ``dataset -> set of valid Kreis codes``; Kreis parameters are checked when given.
+    date_range : callable, optional
+        ``dataset -> (first, last)`` ISO dates of its data, or None; date parameters
+        are checked to lie inside it when given.
 
     Returns
     -------
@@ -310,7 +314,10 @@ def validate(
         param_rules.check_choice(p.name, value, p.choices)
         param_rules.check_bounds(p.name, value, p.bounds)
         param_rules.check_format(p.name, value)
-    param_rules.check_date_order(final, [p.name for p in parameters if p.kind == "date"])
+    dated = [p.name for p in parameters if p.kind == "date"]
+    param_rules.check_date_order(final, dated)
+    if dated and date_range is not None:
+        param_rules.check_dates_within(final, dated, date_range(str(final.get("dataset", "demo"))))
     kreis_params = [p for p in parameters if p.kind == "kreis"]
     if kreis_params and kreis_codes is not None:
         dataset = str(final.get("dataset", "demo"))

@@ -172,6 +172,7 @@ def load_plan(
     dataset: str,
     kreis_codes: Callable[[str], set[str]] | None = None,
     only: list[str] | None = None,
+    date_range: Callable[[str], tuple[str, str] | None] | None = None,
 ) -> list[Job]:
     """Read, expand and validate a plan.
 
@@ -185,6 +186,9 @@ def load_plan(
         ``dataset -> set of Kreis codes`` for validating Kreis parameters and grids.
     only : list of str, optional
         Keep only these report names.
+    date_range : callable, optional
+        ``dataset -> (first, last)`` ISO dates of its data (or None): date parameters
+        outside it are refused (:func:`analysis.report.inputs.crm_date_range`).
 
     Returns
     -------
@@ -229,19 +233,23 @@ def load_plan(
         if not only or name in only:
             options = {**defaults_settings, **plan_settings(entry, path, f"report {name!r}")}
             language = plan_language(entry) or plan_wide_language
-            jobs.extend(_entry_jobs(entry, options, path, dataset, kreis_codes, language))
+            jobs.extend(
+                _entry_jobs(entry, options, path, dataset, (kreis_codes, date_range), language)
+            )
     return jobs
 
 
 def _entry_jobs(
-    entry: dict, options: dict, path: Path, dataset: str, kreis_codes, language: str | None
+    entry: dict, options: dict, path: Path, dataset: str, checks: tuple, language: str | None
 ) -> list[Job]:
     """The jobs of one report entry: its grid expanded, every parameter set validated.
 
     A ``language`` of the plan or the entry becomes the notebook's ``language``
     parameter (unless the entry's parameters set it); a report entry that asks for a
-    language of a notebook without that parameter is an error.
+    language of a notebook without that parameter is an error. ``checks`` holds the
+    ``kreis_codes`` and ``date_range`` callables of :func:`load_plan`.
     """
+    kreis_codes, date_range = checks
     name = str(entry["name"])
     if entry.get("requires"):
         options["requires"] = list(entry["requires"])
@@ -266,7 +274,7 @@ def _entry_jobs(
         if "dataset" in defaults:
             values["dataset"] = dataset
         try:
-            final = validate(declared, values, kreis_codes=kreis_codes)
+            final = validate(declared, values, kreis_codes=kreis_codes, date_range=date_range)
         except ParameterError as exc:
             raise ParameterError(exc.name, f"{exc.reason} (report {name!r} in {path})") from None
         jobs.append(Job(name, notebook, final, parameter_slug(final, defaults), dict(options)))

@@ -140,6 +140,8 @@ def test_numbers_out_of_range_are_refused(demo_env, capsys, args, message):
          "parameter 'unification_date': expected a date within the data (2020-"),
         (["-p", "unification_date", "2019-01-01", "-p", "as_of", "2019-06-01"],
          "parameter 'unification_date': expected a date within the data"),
+        (["-p", "currency", "JPY"],
+         "parameter 'currency': expected one of the currencies of the CRM data (CHF, "),
     ],
 )  # fmt: skip
 def test_sales_parameters_are_checked_before_a_kernel_starts(demo_env, capsys, args, message):

@@ -198,3 +198,24 @@ def test_dates_must_lie_inside_the_data(values, error):
         with pytest.raises(ParameterError) as caught:
             check_dates_within(values, names, span)
         assert caught.value.name == error
+
+
+def test_currency_must_be_one_of_the_crm_orgs_currencies(tmp_path, monkeypatch):
+    from analysis.errors import ParameterError
+    from analysis.report import inputs
+    from analysis.report.param_rules import check_currency_in_data
+
+    crm = tmp_path / "demo" / "crm"
+    crm.mkdir(parents=True)
+    (crm / "CURRENCYTYPE.CSV").write_text('"Id","IsoCode"\n"1","EUR"\n"2","chf"\n')
+    monkeypatch.setenv("WORKBOOK_DEMO_DIR", str(tmp_path / "demo"))
+    inputs.crm_currencies.cache_clear()
+    try:
+        codes = inputs.crm_currencies("demo")
+    finally:
+        inputs.crm_currencies.cache_clear()
+    assert codes == {"EUR", "CHF"}
+    check_currency_in_data({"currency": "chf"}, codes)
+    check_currency_in_data({"currency": "JPY"}, None)  # no currency export: nothing to check
+    with pytest.raises(ParameterError, match="CHF, EUR"):
+        check_currency_in_data({"currency": "JPY"}, codes)

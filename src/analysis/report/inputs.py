@@ -66,6 +66,46 @@ def missing_inputs(job: Job) -> list[str]:
     return missing
 
 
+def _crm_export(dataset: str, name: str):
+    """The CRM export ``name`` of a dataset (any case of the file name), or None."""
+    folder = dataset_dir(dataset) / "crm"
+    if not folder.is_dir():
+        return None
+    found = [p for p in folder.glob("*") if p.name.lower() == name.lower() and p.is_file()]
+    return found[0] if found else None
+
+
+def _read_columns(path, columns: list[str]):
+    """Only ``columns`` of a Data Export CSV as text (UTF-8 or cp1252), or None."""
+    import pandas as pd
+
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return pd.read_csv(path, usecols=columns, dtype=str, encoding=encoding)
+        except UnicodeDecodeError:
+            continue
+        except (ValueError, OSError, pd.errors.ParserError):
+            return None
+    return None
+
+
+@functools.lru_cache(maxsize=8)
+def crm_currencies(dataset: str) -> frozenset[str] | None:
+    """The currencies of a dataset's CRM org (``crm/CurrencyType.csv``, ``IsoCode``).
+
+    Returns
+    -------
+    frozenset of str or None
+        ISO codes; None when the dataset has no readable currency export.
+    """
+    path = _crm_export(dataset, "CurrencyType.csv")
+    frame = None if path is None else _read_columns(path, ["IsoCode"])
+    if frame is None:
+        return None
+    codes = frozenset(frame["IsoCode"].dropna().str.strip().str.upper())
+    return codes or None
+
+
 @functools.lru_cache(maxsize=8)
 def crm_date_range(dataset: str) -> tuple[str, str] | None:
     """First creation date and last close date of a dataset's opportunities.
@@ -83,25 +123,9 @@ def crm_date_range(dataset: str) -> tuple[str, str] | None:
     """
     import pandas as pd
 
-    folder = dataset_dir(dataset) / "crm"
-    found = (
-        [p for p in folder.glob("*") if p.name.lower() == "opportunity.csv"]
-        if folder.is_dir()
-        else []
-    )
-    if not found or not found[0].is_file():
-        return None
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            frame = pd.read_csv(
-                found[0], usecols=["CreatedDate", "CloseDate"], dtype=str, encoding=encoding
-            )
-            break
-        except UnicodeDecodeError:
-            continue
-        except (ValueError, OSError, pd.errors.ParserError):
-            return None
-    else:
+    path = _crm_export(dataset, "Opportunity.csv")
+    frame = None if path is None else _read_columns(path, ["CreatedDate", "CloseDate"])
+    if frame is None:
         return None
     dates = pd.concat(
         [pd.to_datetime(frame[c].str.slice(0, 10), errors="coerce") for c in frame.columns]

@@ -164,3 +164,16 @@ def check_dates_within(values: dict[str, object], date_names: list[str], span) -
                 name,
                 f"expected a date within the data ({first} to {last}), got {values[name]!r}",
             )
+
+
+def check_currency_in_data(values: dict[str, object], currencies) -> None:
+    """A ``currency`` parameter must be one of the CRM org's currencies (None skips)."""
+    if currencies is None or "currency" not in values:
+        return
+    value = str(values["currency"]).upper()
+    if value not in currencies:
+        raise ParameterError(
+            "currency",
+            f"expected one of the currencies of the CRM data ({', '.join(sorted(currencies))}), "
+            f"got {values['currency']!r}",
+        )

@@ -267,6 +267,7 @@ def validate(
     *,
     kreis_codes: Callable[[str], set[str]] | None = None,
     date_range: Callable[[str], tuple[str, str] | None] | None = None,
+    currencies: Callable[[str], frozenset[str] | None] | None = None,
 ) -> dict[str, object]:
     """Validate and type parameter values against the declared parameters.
 
@@ -281,6 +282,9 @@ def validate(
     date_range : callable, optional
         ``dataset -> (first, last)`` ISO dates of its data, or None; date parameters
         are checked to lie inside it when given.
+    currencies : callable, optional
+        ``dataset -> set of ISO codes`` of its CRM data, or None; a ``currency``
+        parameter is checked against it when given.
 
     Returns
     -------
@@ -318,6 +322,8 @@ def validate(
     param_rules.check_date_order(final, dated)
     if dated and date_range is not None:
         param_rules.check_dates_within(final, dated, date_range(str(final.get("dataset", "demo"))))
+    if "currency" in final and currencies is not None:
+        param_rules.check_currency_in_data(final, currencies(str(final.get("dataset", "demo"))))
     kreis_params = [p for p in parameters if p.kind == "kreis"]
     if kreis_params and kreis_codes is not None:
         dataset = str(final.get("dataset", "demo"))

@@ -173,6 +173,7 @@ def load_plan(
     kreis_codes: Callable[[str], set[str]] | None = None,
     only: list[str] | None = None,
     date_range: Callable[[str], tuple[str, str] | None] | None = None,
+    currencies: Callable[[str], frozenset[str] | None] | None = None,
 ) -> list[Job]:
     """Read, expand and validate a plan.
 
@@ -189,6 +190,8 @@ def load_plan(
     date_range : callable, optional
         ``dataset -> (first, last)`` ISO dates of its data (or None): date parameters
         outside it are refused (:func:`analysis.report.inputs.crm_date_range`).
+    currencies : callable, optional
+        ``dataset -> ISO codes`` of its CRM data (or None) for a ``currency`` parameter.
 
     Returns
     -------
@@ -234,7 +237,9 @@ def load_plan(
             options = {**defaults_settings, **plan_settings(entry, path, f"report {name!r}")}
             language = plan_language(entry) or plan_wide_language
             jobs.extend(
-                _entry_jobs(entry, options, path, dataset, (kreis_codes, date_range), language)
+                _entry_jobs(
+                    entry, options, path, dataset, (kreis_codes, date_range, currencies), language
+                )
             )
     return jobs
 
@@ -247,9 +252,9 @@ def _entry_jobs(
     A ``language`` of the plan or the entry becomes the notebook's ``language``
     parameter (unless the entry's parameters set it); a report entry that asks for a
     language of a notebook without that parameter is an error. ``checks`` holds the
-    ``kreis_codes`` and ``date_range`` callables of :func:`load_plan`.
+    ``kreis_codes``, ``date_range`` and ``currencies`` callables of :func:`load_plan`.
     """
-    kreis_codes, date_range = checks
+    kreis_codes, date_range, currencies = checks
     name = str(entry["name"])
     if entry.get("requires"):
         options["requires"] = list(entry["requires"])
@@ -274,7 +279,13 @@ def _entry_jobs(
         if "dataset" in defaults:
             values["dataset"] = dataset
         try:
-            final = validate(declared, values, kreis_codes=kreis_codes, date_range=date_range)
+            final = validate(
+                declared,
+                values,
+                kreis_codes=kreis_codes,
+                date_range=date_range,
+                currencies=currencies,
+            )
         except ParameterError as exc:
             raise ParameterError(exc.name, f"{exc.reason} (report {name!r} in {path})") from None
         jobs.append(Job(name, notebook, final, parameter_slug(final, defaults), dict(options)))

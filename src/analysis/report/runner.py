@@ -43,7 +43,13 @@ from analysis.paths import config_dir, project_root
 from analysis.report.cache import Fingerprints, git_commit, new_run_id, utc_now
 from analysis.report.execute import execute_job
 from analysis.report.executors import run_dask, run_local
-from analysis.report.inputs import crm_date_range, kreis_codes, missing_inputs, resolve_dataset
+from analysis.report.inputs import (
+    crm_currencies,
+    crm_date_range,
+    kreis_codes,
+    missing_inputs,
+    resolve_dataset,
+)
 from analysis.report.kernel import kernel_processes, kill_processes
 from analysis.report.params import load_params_file, read_parameters, validate
 from analysis.report.plan import DEFAULT_HEARTBEAT_S, Job, load_plan, parameter_slug
@@ -423,7 +429,12 @@ def _run_plan(args, plan: Path, store: ReportStore, outcome: RunOutcome, context
     dataset = resolve_dataset(args.dataset or declared.get("dataset", "auto"))
     context["dataset"] = dataset
     jobs = load_plan(
-        plan, dataset=dataset, kreis_codes=kreis_codes, only=args.only, date_range=crm_date_range
+        plan,
+        dataset=dataset,
+        kreis_codes=kreis_codes,
+        only=args.only,
+        date_range=crm_date_range,
+        currencies=crm_currencies,
     )
     keep = getattr(args, "keep", None)
     if keep is not None and keep < 1:
@@ -467,7 +478,13 @@ def run_single(
     if params_file:
         values.update(load_params_file(params_file))
     values.update({k: v for k, v in cli_params})
-    final = validate(declared, values, kreis_codes=kreis_codes, date_range=crm_date_range)
+    final = validate(
+        declared,
+        values,
+        kreis_codes=kreis_codes,
+        date_range=crm_date_range,
+        currencies=crm_currencies,
+    )
     defaults = {p.name: p.default for p in declared}
     report = name or re.sub(r"[^A-Za-z0-9_.-]+", "_", notebook.stem).lstrip("._") or "report"
     job = Job(report, notebook, final, parameter_slug(final, defaults))

@@ -7,9 +7,6 @@ by linear programming.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import NamedTuple
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -308,30 +305,7 @@ def test_funnel_points_of_hidden_kreise_are_not_drawn():
 # --------------------------------------------------------------------------- attacker
 
 
-class TinyGeography(NamedTuple):
-    kreise: pd.DataFrame
-    gemeinden: pd.DataFrame
-    plz: pd.DataFrame
-
-
-@pytest.fixture(scope="module")
-def demo_crm(tmp_path_factory):
-    from analysis.demo import crm
-    from analysis.sources.crm.salesforce import load_crm
-
-    plz = pd.DataFrame(
-        {
-            "plz": ["37073", "80331", "01067"],
-            "ags8": ["03917000", "09801000", "14801000"],
-            "kreis_ags": ["03917", "09801", "14801"],
-            "ort": ["A", "B", "C"],
-            "share": 1.0,
-        }
-    )
-    geo = TinyGeography(kreise=pd.DataFrame(), gemeinden=pd.DataFrame(), plz=plz)
-    out = tmp_path_factory.mktemp("demo")
-    truth = crm.write_part(out, geo, seed=11)
-    return load_crm(Path(out) / "crm", key=b"0" * 32), truth
+# (fixture demo_crm: a small demo CRM export of seed 11, in tests/conftest.py)
 
 
 def _attack_team_table(shown, totals, truth_table):

@@ -17,6 +17,9 @@ from analysis.present.i18n import gettext as _
 from analysis.present.narrative import Finding, Text, join_names, say, title
 from analysis.present.tables import Column, Table, table
 
+#: Smallest count of records a report prints (the privacy rule of the product).
+THRESHOLD = 5
+
 
 def market_title():
     """Title and question of the market-potential report."""
@@ -147,20 +150,39 @@ def champions_finding(not_customers: pd.DataFrame, evaluation: dict | None) -> F
             "matching by name and place can miss or confuse firms; there is no truth to measure it"
         )
     )
-    return Finding(
-        _(
+    n, served, undecided = a["n_champions"], a["n_customers"], a["n_ambiguous"]
+    # The disclosure rule of analysis.market.champion_sentence: a customer count below
+    # the threshold is never printed, nor derivable from the numbers beside it.
+    if served >= THRESHOLD:
+        text = _(
             "Of {n} Hidden Champions, {served} are customers and {not_yet} are not yet; "
             "{ambiguous} await a manual check of their match ({sure}): the list below is "
             "where new customers can be found."
         ).format(
-            n=i18n.fmt_int(a["n_champions"]),
-            served=i18n.fmt_int(a["n_customers"]),
+            n=i18n.fmt_int(n),
+            served=i18n.fmt_int(served),
             not_yet=i18n.fmt_int(a["n_not_customers"]),
-            ambiguous=i18n.fmt_int(a["n_ambiguous"]),
+            ambiguous=i18n.fmt_int(undecided),
             sure=sure,
-        ),
-        "champions",
-    )
+        )
+    elif served + undecided >= THRESHOLD:
+        text = _(
+            "Of {n} Hidden Champions, {not_yet} are not yet customers; the other {rest} are "
+            "customers or await a manual check of their match (fewer than 5 are customers, "
+            "so the split is not shown; {sure}): the list below is where new customers can "
+            "be found."
+        ).format(
+            n=i18n.fmt_int(n),
+            not_yet=i18n.fmt_int(a["n_not_customers"]),
+            rest=i18n.fmt_int(served + undecided),
+            sure=sure,
+        )
+    else:
+        text = _(
+            "Of {n} Hidden Champions, all but fewer than 5 are not yet customers ({sure}): "
+            "the list below is where new customers can be found."
+        ).format(n=i18n.fmt_int(n), sure=sure)
+    return Finding(text, "champions")
 
 
 def proximity_finding(coverage: pd.DataFrame, radius_km: int) -> Finding:
